@@ -17,11 +17,12 @@ class Searcher:
     """The index at `index_dir` with the model it was built with, ready to query."""
 
     def __init__(self, index_dir: Path, model: str | None = None, embedder=None) -> None:
-        from ingest.embed import load_embedder
+        from ingest.embed import canonical_name, load_embedder
 
         self.store = store.load(index_dir)
         built_with = self.store.manifest["model"]
         asked = model or (embedder.name if embedder is not None else None)
+        asked = canonical_name(asked) if asked else None
         if asked is not None and asked != built_with["name"]:
             raise ModelMismatch(
                 f"l'index {index_dir} a été construit avec le modèle {built_with['name']!r}, "

