@@ -98,9 +98,18 @@ def _ingest(args) -> int:
                    show_progress=not args.quiet)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
-    print(f"{report.files} fichiers, {report.passages} passages indexés en "
+    print(f"{_count(report.files, 'fichier')}, {_count(report.passages, 'passage')} indexés en "
           f"{report.seconds:.1f} s → {index_dir}")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    """French plural, for the nouns used here.
+
+    >>> _count(1, "fichier"), _count(2, "passage")
+    ('1 fichier', '2 passages')
+    """
+    return f"{number} {noun}{'s' if number > 1 else ''}"
 
 
 def _search(args) -> int:

@@ -17,6 +17,10 @@ class IndexUnreadable(EssError):
     """The index folder exists but cannot be used as it is."""
 
 
+class IndexUnwritable(EssError):
+    """The index cannot be written where it was asked to go."""
+
+
 class ModelMismatch(EssError):
     """The index was built with another embedding model."""
 

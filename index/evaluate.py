@@ -89,6 +89,8 @@ def _question(line: str, where: str) -> Question:
 
 def evaluate(searcher, questions: list[Question], k: int = 20) -> Report:
     """Run every question through `searcher.search` and score the rankings."""
+    if not questions:
+        raise QuestionsError("aucune question à évaluer")
     depth = max(k, 10)
     forms = {p.id: match_form(p.text) for p in searcher.passages}
     searcher.search(questions[0].question, depth)  # warm-up: latency is measured warm

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexMissing, IndexUnreadable
+from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
 from index.records import Passage
 
 FORMAT = 1
@@ -50,31 +50,42 @@ class Store:
 
 def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, manifest: dict) -> Path:
     """Write a complete build, then make it current. Returns the build folder."""
-    import faiss
-
     if len(passages) != len(vectors):
         raise ValueError("one vector per passage")
-    index_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     name = f"build-{stamp}-{uuid.uuid4().hex[:6]}"
     tmp = index_dir / f".tmp-{name}"
-    tmp.mkdir()
-    flat = faiss.IndexFlatIP(int(vectors.shape[1]))
-    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(tmp / VECTORS))
-    with open(tmp / PASSAGES, "w", encoding="utf-8") as out:
-        for passage in passages:
-            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-    manifest = {"format": FORMAT, **manifest, "passages": len(passages)}
-    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
-                                encoding="utf-8")
-    _sync(tmp)
-    os.rename(tmp, index_dir / name)
-    pointer = index_dir / f".{CURRENT}.{name}"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    os.replace(pointer, index_dir / CURRENT)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        _write_parts(tmp, passages, vectors, {"format": FORMAT, **manifest,
+                                              "passages": len(passages)})
+        os.rename(tmp, index_dir / name)
+        pointer = index_dir / f".{CURRENT}.{name}"
+        pointer.write_text(name + "\n", encoding="utf-8")
+        os.replace(pointer, index_dir / CURRENT)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexUnwritable(f"impossible d'écrire l'index dans {index_dir} "
+                              f"({exc.strerror or exc}) : indiquez avec --index un dossier "
+                              "où vous pouvez écrire") from None
     _prune(index_dir, keep={name})
     return index_dir / name
+
+
+def _write_parts(folder: Path, passages: list[Passage], vectors: np.ndarray,
+                 manifest: dict) -> None:
+    import faiss
+
+    flat = faiss.IndexFlatIP(int(vectors.shape[1]))
+    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(flat, str(folder / VECTORS))
+    with open(folder / PASSAGES, "w", encoding="utf-8") as out:
+        for passage in passages:
+            out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                   encoding="utf-8")
+    _sync(folder)
 
 
 def current(index_dir: Path) -> Path:
@@ -94,13 +105,17 @@ def current(index_dir: Path) -> Path:
 
 
 def read_manifest(folder: Path) -> dict:
+    damaged = IndexUnreadable(f"le manifeste de l'index {folder} est absent ou abîmé : {REBUILD}")
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise IndexUnreadable(f"le manifeste de l'index {folder} est absent ou abîmé : "
-                              f"{REBUILD}") from None
+        raise damaged from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("model"), dict):
+        raise damaged
     version = manifest.get("format")
-    if not isinstance(version, int) or version > FORMAT:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise damaged
+    if version > FORMAT:
         raise IndexUnreadable(f"l'index {folder} est au format {version!r}, plus récent que "
                               f"celui que cette version lit ({FORMAT}) : mettez l'outil à jour "
                               f"ou {REBUILD}")
@@ -129,7 +144,7 @@ def load(index_dir: Path) -> Store:
         raise IndexUnreadable(f"l'index {folder} est incohérent ({vectors.ntotal} vecteurs, "
                               f"{len(passages)} passages, le manifeste en annonce {expected}) : "
                               f"{REBUILD}")
-    if vectors.d != manifest.get("model", {}).get("dim"):
+    if vectors.d != manifest["model"].get("dim"):
         raise IndexUnreadable(f"les vecteurs de {folder} n'ont pas la dimension du manifeste : "
                               f"{REBUILD}")
     return Store(folder, manifest, passages, vectors)

