@@ -24,7 +24,8 @@ CATALOGUE = "README.md"  # the corpus folder's own description, not a document
 # Encodings charset-normalizer may choose between when a file is not UTF-8:
 # left free, it reads short French latin-1 text as cp1250 or even UTF-16.
 WESTERN = ["utf_8", "cp1252", "latin_1", "iso8859_15"]
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+         (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
 class UnreadableFile(Exception):
@@ -86,8 +87,8 @@ def read_text(path: Path) -> str:
 def find_files(root: Path) -> list[Path]:
     """Corpus files under `root`: .txt and .md, recursively, in a stable order.
 
-    Hidden files and folders and the folder's README.md are left out; symbolic
-    links to folders are not followed (no loops).
+    Hidden files and folders and README.md files (which describe a folder, not a
+    report) are left out; symbolic links to folders are not followed (no loops).
     """
     found = []
     for folder, dirs, files in os.walk(root, followlinks=False):
@@ -160,7 +161,8 @@ def catalogue_titles(root: Path) -> dict[str, str]:
 
 
 _H1 = re.compile(r"\A\s*#\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_HASHLIKE = re.compile(r"[0-9a-f]{8,}", re.IGNORECASE)
+# eight or more hex digits mixing letters and digits (a date such as 20240115 is not a hash)
+_HASHLIKE = re.compile(r"(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{8,}", re.IGNORECASE)
 
 
 def guess_title(path: Path, text: str) -> str:
@@ -171,6 +173,8 @@ def guess_title(path: Path, text: str) -> str:
 
     >>> guess_title(Path("rapport-annuel_2024.md"), "Texte")
     'Rapport annuel 2024'
+    >>> guess_title(Path("000_6635172e3140c73e.txt"), "\nLes Rencontres 2026\n")
+    'Les Rencontres 2026'
     """
     heading = _H1.match(text)
     if heading:
@@ -179,5 +183,5 @@ def guess_title(path: Path, text: str) -> str:
     if not _HASHLIKE.search(stem):
         words = re.sub(r"[_\-]+", " ", stem).strip()
         return words[:1].upper() + words[1:]
-    first = next(line.strip() for line in text.splitlines() if line.strip())
+    first = next((line.strip() for line in text.splitlines() if line.strip()), stem)
     return first if len(first) <= 80 else first[:79].rsplit(" ", 1)[0] + "…"

@@ -122,8 +122,10 @@ def _classify_line(raw: str, offset: int) -> _Line:
     item = _ITEM.match(stripped)
     if item:
         body = offset + item.end()
-        kind = "label" if _in_capitals(stripped[item.end():]) else "item"
-        return _Line(offset, end, body, kind, number=int(item.group(1)), first=raw[item.end()])
+        rest = stripped[item.end():]
+        kind = "label" if _in_capitals(rest) else "item"
+        return _Line(offset, end, body, kind, title=rest, number=int(item.group(1)),
+                     first=rest[0])
     bullet = _BULLET.match(stripped)
     if bullet:
         rest = stripped[bullet.end():]
@@ -181,6 +183,9 @@ def _blocks(text: str, lines: list[_Line], acronyms: set[str]) -> list[_Block]:
             open_block = _Block("para", line.body, line.end, _path(stack), tight=tight)
             blocks.append(open_block)
         gap = 0
+    for block in blocks:  # a bullet marker alone on its line: start at the text below it
+        while block.start < block.end and text[block.start].isspace():
+            block.start += 1
     return [b for b in blocks if b.end > b.start]
 
 
@@ -249,7 +254,8 @@ def section_label(title: str, acronyms: set[str] = ACRONYMS) -> str:
         return title
     lowered = re.sub(r"\w+", lambda m: m.group(0) if m.group(0) in acronyms else
                      m.group(0).lower(), title)
-    return lowered[:1].upper() + lowered[1:]
+    # a capital to begin the label and each sentence within it
+    return re.sub(r"(^|[.!?]\s+)(\w)", lambda m: m.group(1) + m.group(2).upper(), lowered)
 
 
 def _join_lists(blocks: list[_Block], text: str, max_chars: int) -> list[_Block]:
