@@ -173,7 +173,7 @@ def guess_title(path: Path, text: str) -> str:
 
     >>> guess_title(Path("rapport-annuel_2024.md"), "Texte")
     'Rapport annuel 2024'
-    >>> guess_title(Path("000_6635172e3140c73e.txt"), "\nLes Rencontres 2026\n")
+    >>> guess_title(Path("000_6635172e3140c73e.txt"), "\\nLes Rencontres 2026\\n")
     'Les Rencontres 2026'
     """
     heading = _H1.match(text)

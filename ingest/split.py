@@ -133,8 +133,8 @@ def _classify_line(raw: str, offset: int) -> _Line:
     bold = _BOLD_LINE.match(stripped)
     if bold and len(content) <= 150 and bold.group(1).rstrip()[-1:] not in ".;!?":
         return _Line(offset, end, lead, "heading", 0, bold.group(1))
-    if _in_capitals(content) and len(content) <= 200:
-        return _Line(offset, end, lead, "heading", 0, content)
+    if _in_capitals(content) and len(content) <= 200 and content[-1] not in ".!?;,":
+        return _Line(offset, end, lead, "heading", 0, content)  # a shouted sentence is not
     return _Line(offset, end, lead, "text", first=content[0])
 
 

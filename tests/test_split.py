@@ -357,3 +357,11 @@ def test_property_pieces_are_valid_spans(raw):
         letters = [c for c in line if c.isalpha()]
         assert (line.startswith(("#", "**")) or re.match(rf"{word.group()}[.)] ", line)
                 or sum(c.isupper() for c in letters) >= 0.9 * len(letters)), (word, line)
+
+
+def test_a_sentence_in_capitals_is_text_not_a_heading():
+    text = ("## Calendrier\n\nLes dossiers sont ouverts.\n\n"
+            "ATTENTION : LES DOSSIERS DOIVENT ÊTRE DÉPOSÉS AVANT LE 1ER MARS.\n")
+    assert layout(text) == [(("Calendrier",), None, "Les dossiers sont ouverts."),
+                            (("Calendrier",), None, "ATTENTION : LES DOSSIERS DOIVENT ÊTRE "
+                                                    "DÉPOSÉS AVANT LE 1ER MARS.")]
