@@ -55,3 +55,21 @@ def test_an_unknown_model_fails_with_a_clear_message_without_going_online(monkey
                                                r"'nobody/no-such-model' : indiquez le dossier"):
         load_embedder("nobody/no-such-model")
     assert attempts == []  # a hub download would retry for over a minute offline
+
+
+def test_cli_ingest_with_an_unknown_model_says_what_to_do(tmp_path, capsys, monkeypatch):
+    from index.cli import main
+
+    monkeypatch.setattr(socket.socket, "connect", lambda sock, address: (_ for _ in ()).throw(
+        OSError("network disabled in this test")))
+    (tmp_path / "note.txt").write_text("Les coopératives financent l'économie locale.\n",
+                                       encoding="utf-8")
+    code = main(["ingest", str(tmp_path), "--index", str(tmp_path / "index"), "--quiet",
+                 "--model", "nobody/no-such-model"])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    assert captured.err.startswith("Error: impossible de charger le modèle "
+                                   "'nobody/no-such-model' : indiquez le dossier d'un modèle "
+                                   "sentence-transformers")
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "index").exists()
