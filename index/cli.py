@@ -1,8 +1,8 @@
 """`ess`: the command line. It parses arguments, calls the library, prints results.
 
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--quiet]
-    ess search [QUERY] [--index DIR] [-k N] [--json]
-    ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--json]
+    ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--json]
+    ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--json]
 
 A user's mistake (an `EssError`) prints `Error: …` on standard error and exits 1.
 Heavy libraries are imported by the commands that need them, so `--help` is instant.
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                              "standard")
     _index_option(search)
     search.add_argument("-k", type=_positive, default=5, help="nombre de passages (défaut : 5)")
+    _mode_option(search)
     search.add_argument("--json", action="store_true", help="un objet JSON par question")
     search.add_argument("--model", default=None,
                         help="vérifier que l'index a été construit avec ce modèle")
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(evaluate)
     evaluate.add_argument("-k", type=_positive, default=20,
                           help="profondeur du rappel des questions de thème (défaut : 20)")
+    _mode_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="les mesures en JSON")
     evaluate.set_defaults(run=_eval)
     return parser
@@ -77,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
 def _index_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, default=None, metavar="DIR",
                         help="dossier de l'index (défaut : index/built/ ou $ESS_INDEX)")
+
+
+def _mode_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid",
+                        help="hybrid (défaut) : sémantique et lexicale fusionnées ; dense : "
+                             "sémantique seule ; lexical : BM25 seul")
 
 
 def _positive(value: str) -> int:
@@ -118,7 +126,7 @@ def _search(args) -> int:
     searcher = Searcher(args.index or default_index(), model=args.model)
     queries = [args.query] if args.query is not None else _stdin_queries()
     for number, query in enumerate(queries):
-        hits = searcher.search(query, args.k)
+        hits = searcher.search(query, args.k, args.mode)
         if args.json:
             print(json.dumps({"query": query, "results": [h.to_dict() for h in hits]},
                              ensure_ascii=False), flush=True)
@@ -152,7 +160,8 @@ def _eval(args) -> int:
     from index.search import Searcher
 
     questions = load_questions(args.questions)
-    report = evaluate(Searcher(args.index or default_index()), questions, k=args.k)
+    report = evaluate(Searcher(args.index or default_index()), questions, k=args.k,
+                      mode=args.mode)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -161,7 +170,8 @@ def _eval(args) -> int:
 
 
 def render_report(r) -> str:
-    lines = [f"questions          {r.questions} ({r.facts} fact, {r.themes} theme)",
+    lines = [f"mode               {r.mode}",
+             f"questions          {r.questions} ({r.facts} fact, {r.themes} theme)",
              f"hit@1              {r.hit_at_1:.3f}",
              f"hit@5              {r.hit_at_5:.3f}",
              f"MRR@10             {r.mrr_at_10:.3f}"]

@@ -40,6 +40,7 @@ class Report:
     themes: int
     theme_recall: float | None
     k: int
+    mode: str
     passages: int
     mean_passage_chars: float
     latency_median_ms: float
@@ -87,17 +88,17 @@ def _question(line: str, where: str) -> Question:
     return Question(str(row.get("id", where)), row["question"], kind, tuple(gold))
 
 
-def evaluate(searcher, questions: list[Question], k: int = 20) -> Report:
+def evaluate(searcher, questions: list[Question], k: int = 20, mode: str = "hybrid") -> Report:
     """Run every question through `searcher.search` and score the rankings."""
     if not questions:
         raise QuestionsError("aucune question à évaluer")
     depth = max(k, 10)
     forms = {p.id: match_form(p.text) for p in searcher.passages}
-    searcher.search(questions[0].question, depth)  # warm-up: latency is measured warm
+    searcher.search(questions[0].question, depth, mode)  # warm-up: latency is measured warm
     ranks, recalls, latencies, misses = [], [], [], []
     for q in questions:
         began = time.perf_counter()
-        hits = searcher.search(q.question, depth)
+        hits = searcher.search(q.question, depth, mode)
         latencies.append((time.perf_counter() - began) * 1000)
         if q.kind == "theme":
             found = " \n ".join(forms[h.passage.id] for h in hits[:k])
@@ -117,6 +118,7 @@ def evaluate(searcher, questions: list[Question], k: int = 20) -> Report:
         themes=len(recalls),
         theme_recall=sum(recalls) / len(recalls) if recalls else None,
         k=k,
+        mode=mode,
         passages=len(passages),
         mean_passage_chars=sum(len(p.text) for p in passages) / max(len(passages), 1),
         latency_median_ms=statistics.median(latencies),

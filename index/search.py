@@ -1,6 +1,12 @@
-"""Answer queries from a built index: embed the query, rank passages by cosine.
+"""Answer queries from a built index, in one of three modes.
 
-The vectors are L2-normalised, so FAISS's inner product is the cosine similarity.
+- `dense`: embed the query and rank passages by cosine similarity (the vectors are
+  L2-normalised, so FAISS's inner product is the cosine);
+- `lexical`: BM25 over French tokens (index.lexical);
+- `hybrid` (the default): both, fused as index.fusion describes.
+
+Results never show the same text twice: a passage whose text (in
+`index.text.match_form`) or span repeats an earlier result's is dropped.
 A `Searcher` loads the index and its model once and then answers many queries.
 """
 
@@ -8,9 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from index import store
 from index.errors import ModelMismatch
-from index.records import Hit
+from index.fusion import FusionConfig, fuse
+from index.records import Hit, Passage
+from index.text import match_form
+
+MODES = ("hybrid", "dense", "lexical")
 
 
 class Searcher:
@@ -36,19 +48,59 @@ class Searcher:
                 f"{self.embedder.dim}, l'index {index_dir} en contient de dimension "
                 f"{built_with['dim']} : reconstruisez-le avec `ess ingest`"
             )
+        self.fusion = FusionConfig.from_dict(self.store.manifest["fusion"])
 
     @property
-    def passages(self):
+    def passages(self) -> list[Passage]:
         return self.store.passages
 
-    def search(self, query: str, k: int = 5) -> list[Hit]:
-        """The k passages closest to the query, best first."""
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        """The k best passages for the query, best first, without repeats."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         query = query.strip()
-        k = min(k, len(self.store.passages))
-        if not query or k <= 0:
+        depth = min(len(self.passages), max(self.fusion.candidates, 2 * k))
+        if not query or k <= 0 or depth == 0:
             return []
+        if mode == "lexical":
+            lexical = self.store.lexical.score(query)
+            ranked = [(row, float(lexical.scores[row]))
+                      for row in _top(lexical.scores, depth) if lexical.scores[row] > 0]
+            return self._distinct(ranked, k)
         vector = self.embedder.embed_queries([query])
-        scores, rows = self.store.vectors.search(vector, k)
-        return [Hit(rank, float(score), self.store.passages[row])
-                for rank, (score, row) in enumerate(zip(scores[0], rows[0], strict=True), 1)
-                if row >= 0]
+        scores, rows = self.store.vectors.search(vector, depth)
+        dense = {int(r): float(s) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0}
+        if mode == "dense":
+            return self._distinct(list(dense.items()), k)
+        lexical = self.store.lexical.score(query)
+        extra = [int(r) for r in _top(lexical.scores, depth)
+                 if lexical.scores[r] > 0 and int(r) not in dense]
+        if extra:  # candidates only BM25 found: their cosine, computed exactly
+            found = self.store.vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
+            dense.update(zip(extra, (found @ vector[0]).tolist(), strict=True))
+        return self._distinct(fuse(dense, lexical.scores, lexical.coverage, self.fusion), k)
+
+    def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
+        hits: list[Hit] = []
+        seen_texts: set[str] = set()
+        for row, score in ranked:
+            passage = self.passages[row]
+            form = match_form(passage.text)
+            if form in seen_texts or any(_overlap(passage, h.passage) for h in hits):
+                continue
+            seen_texts.add(form)
+            hits.append(Hit(len(hits) + 1, score, passage))
+            if len(hits) == k:
+                break
+        return hits
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n highest scores, highest first."""
+    n = min(n, scores.size)
+    part = np.argpartition(-scores, n - 1)[:n]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _overlap(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and a.start < b.end and b.start < a.end

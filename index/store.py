@@ -9,6 +9,7 @@
                               start, end, text), in vector order
         vectors.faiss         FAISS IndexFlatIP over L2-normalised vectors: the inner
                               product of two such vectors is their cosine similarity
+        lexical/              the BM25 index (bm25s's JSON and .npy files, index.lexical)
 
 A build is written in a hidden temporary folder, renamed, and only then made
 current by replacing CURRENT: a build that fails or is killed midway leaves the
@@ -28,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
+from index.lexical import LexicalIndex
 from index.records import Passage
 
-FORMAT = 1
+FORMAT = 2
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -46,9 +48,11 @@ class Store:
     manifest: dict
     passages: list[Passage]
     vectors: object  # a faiss.Index; faiss is imported only when an index is used
+    lexical: LexicalIndex
 
 
-def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, manifest: dict) -> Path:
+def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical: LexicalIndex,
+          manifest: dict) -> Path:
     """Write a complete build, then make it current. Returns the build folder."""
     if len(passages) != len(vectors):
         raise ValueError("one vector per passage")
@@ -58,8 +62,8 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, manifes
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        _write_parts(tmp, passages, vectors, {"format": FORMAT, **manifest,
-                                              "passages": len(passages)})
+        _write_parts(tmp, passages, vectors, lexical, {"format": FORMAT, **manifest,
+                                                       "passages": len(passages)})
         os.rename(tmp, index_dir / name)
         pointer = index_dir / f".{CURRENT}.{name}"
         pointer.write_text(name + "\n", encoding="utf-8")
@@ -74,7 +78,7 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, manifes
 
 
 def _write_parts(folder: Path, passages: list[Passage], vectors: np.ndarray,
-                 manifest: dict) -> None:
+                 lexical: LexicalIndex, manifest: dict) -> None:
     import faiss
 
     flat = faiss.IndexFlatIP(int(vectors.shape[1]))
@@ -83,6 +87,7 @@ def _write_parts(folder: Path, passages: list[Passage], vectors: np.ndarray,
     with open(folder / PASSAGES, "w", encoding="utf-8") as out:
         for passage in passages:
             out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+    lexical.save(folder)
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                    encoding="utf-8")
     _sync(folder)
@@ -115,6 +120,9 @@ def read_manifest(folder: Path) -> dict:
     version = manifest.get("format")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise damaged
+    if version < FORMAT:
+        raise IndexUnreadable(f"l'index {folder} est au format {version}, plus ancien que celui "
+                              f"de cette version ({FORMAT}) : {REBUILD}")
     if version > FORMAT:
         raise IndexUnreadable(f"l'index {folder} est au format {version!r}, plus récent que "
                               f"celui que cette version lit ({FORMAT}) : mettez l'outil à jour "
@@ -147,7 +155,15 @@ def load(index_dir: Path) -> Store:
     if vectors.d != manifest["model"].get("dim"):
         raise IndexUnreadable(f"les vecteurs de {folder} n'ont pas la dimension du manifeste : "
                               f"{REBUILD}")
-    return Store(folder, manifest, passages, vectors)
+    try:
+        lexical = LexicalIndex.load(folder)
+    except (OSError, ValueError, KeyError):
+        raise IndexUnreadable(f"l'index lexical de {folder} est absent ou abîmé : "
+                              f"{REBUILD}") from None
+    if lexical.size != len(passages):
+        raise IndexUnreadable(f"l'index lexical de {folder} ne couvre pas les mêmes passages : "
+                              f"{REBUILD}")
+    return Store(folder, manifest, passages, vectors, lexical)
 
 
 def _prune(index_dir: Path, keep: set[str]) -> None:
@@ -164,6 +180,7 @@ def _prune(index_dir: Path, keep: set[str]) -> None:
 
 def _sync(folder: Path) -> None:
     """Flush a build's files to disk before it is made current."""
-    for path in folder.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

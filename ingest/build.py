@@ -15,6 +15,8 @@ from pathlib import Path
 from index import store
 from index.config import SplitConfig
 from index.errors import CorpusError
+from index.fusion import FusionConfig
+from index.lexical import LexicalIndex
 from index.records import Passage
 from index.text import collapse
 from ingest import embed
@@ -68,7 +70,8 @@ def embedding_text(passage: Passage) -> str:
 
 def build(corpus: Path, index_dir: Path, model: str | None = None,
           split: SplitConfig | None = None, batch_size: int = 32,
-          show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:
+          show_progress: bool = True, embedder: Embedder | None = None,
+          fusion: FusionConfig | None = None) -> BuildReport:
     """Index every readable .txt/.md file under `corpus` into `index_dir`."""
     began = time.perf_counter()
     split = split or SplitConfig()
@@ -82,16 +85,19 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     passages = [p for doc in documents for p in passages_of(doc, split)]
     embedder = embedder or embed.load_embedder(model)
     vectors = _embed(embedder, passages, batch_size, show_progress)
+    lexical = LexicalIndex.build([p.text for p in passages])
     manifest = {
         "model": info(embedder),
         "splitting": split.to_dict(),
+        "lexical": lexical.settings(),
+        "fusion": (fusion or FusionConfig()).to_dict(),
         "corpus": str(corpus.resolve()),
         "files": {doc.source: doc.sha256 for doc in documents},
         "encodings": {doc.source: doc.encoding for doc in documents},
         "skipped": {s.source: s.reason for s in skipped},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    folder = store.write(index_dir, passages, vectors, manifest)
+    folder = store.write(index_dir, passages, vectors, lexical, manifest)
     return BuildReport(folder, len(documents), len(passages),
                        time.perf_counter() - began, skipped)
 

@@ -275,7 +275,8 @@ def test_eval_prints_the_report(index_dir, questions, capsys):
     passages = store.load(index_dir).passages
     mean = sum(len(p.text) for p in passages) / len(passages)
     lines = out.splitlines()
-    assert lines[:6] == [
+    assert lines[:7] == [
+        "mode               hybrid",
         "questions          3 (2 fact, 1 theme)",
         "hit@1              1.000",
         "hit@5              1.000",
@@ -284,8 +285,8 @@ def test_eval_prints_the_report(index_dir, questions, capsys):
         f"passages           3 (mean {mean:.0f} characters)",
     ]
     assert re.fullmatch(r"latency            median \d+\.\d ms, p95 \d+\.\d ms \(warm\)",
-                        lines[6])
-    assert len(lines) == 7
+                        lines[7])
+    assert len(lines) == 8
 
 
 def test_eval_json(index_dir, questions, capsys):

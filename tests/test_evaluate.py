@@ -34,9 +34,11 @@ class RankedSearcher:
         self.passages = list(passages)
         self.rankings, self.clock, self.costs = rankings, clock, costs or {}
         self.calls: list[tuple[str, int]] = []
+        self.modes: list[str] = []
 
-    def search(self, query: str, k: int) -> list[Hit]:
+    def search(self, query: str, k: int, mode: str = "hybrid") -> list[Hit]:
         self.calls.append((query, k))
+        self.modes.append(mode)
         if self.clock is not None:
             self.clock[0] += self.costs.get(query, 0) / 1000
         by_id = {p.id: p for p in self.passages}

@@ -79,13 +79,17 @@ def test_build_writes_current_manifest_passages_and_vectors(built):
     assert name.startswith("build-") and (index_dir / name).is_dir()
     folder = index_dir / name
     assert sorted(p.name for p in folder.iterdir()) == [
-        "manifest.json", "passages.jsonl", "vectors.faiss"]
+        "lexical", "manifest.json", "passages.jsonl", "vectors.faiss"]
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == 1
+    assert manifest["format"] == 2
     assert manifest["model"] == {"name": "fake", "dim": 64,
                                  "query_prefix": "query: ", "passage_prefix": "passage: "}
     assert manifest["splitting"] == {"max_chars": 1000, "version": 1}
+    assert manifest["lexical"] == {"library": "bm25s", "tokenizer": "fr-fold-stop-snowball-v1",
+                                   "k1": 1.5, "b": 0.75, "method": "lucene"}
+    assert manifest["fusion"] == {"method": "convex-minmax-coverage", "dense_weight": 0.7,
+                                  "candidates": 100}
     assert manifest["files"] == {
         name: hashlib.sha256((corpus / name).read_bytes()).hexdigest() for name in FILES}
     age = datetime.now(UTC) - datetime.fromisoformat(manifest["built_at"])
@@ -218,7 +222,7 @@ def test_current_naming_a_missing_build(built):
 
 
 @pytest.mark.parametrize("content", [
-    "[1]", "null", '{"format": 1, "model": "fake"}', '{"format": 0, "model": {}}',
+    "[1]", "null", '{"format": 2, "model": "fake"}', '{"format": 0, "model": {}}',
     '{"format": "1", "model": {}}', '{"format": true, "model": {}}'])
 def test_malformed_manifest_is_unreadable(built, content):
     _, index_dir = built
@@ -241,7 +245,7 @@ def drop_last_line(path: Path) -> None:
 
 @pytest.mark.parametrize("damage, message", [
     (newer_format, "l'index {folder} est au format 99, plus récent que celui que cette "
-                   "version lit (1) : mettez l'outil à jour ou " + REBUILD),
+                   "version lit (2) : mettez l'outil à jour ou " + REBUILD),
     (lambda f: (f / "vectors.faiss").write_bytes((f / "vectors.faiss").read_bytes()[:100]),
      "l'index vectoriel de {folder} est absent ou abîmé : " + REBUILD),
     (lambda f: (f / "passages.jsonl").unlink(),
