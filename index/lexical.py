@@ -17,7 +17,7 @@ import numpy as np
 from index.tokenize import tokenize
 
 FOLDER = "lexical"
-TOKENIZER = "fr-fold-stop-snowball-v1"
+TOKENIZER = "fr-fold-stop-snowball6-v1"
 
 
 @dataclass(frozen=True)

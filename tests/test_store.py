@@ -86,7 +86,7 @@ def test_build_writes_current_manifest_passages_and_vectors(built):
     assert manifest["model"] == {"name": "fake", "dim": 64,
                                  "query_prefix": "query: ", "passage_prefix": "passage: "}
     assert manifest["splitting"] == {"max_chars": 1000, "version": 1}
-    assert manifest["lexical"] == {"library": "bm25s", "tokenizer": "fr-fold-stop-snowball-v1",
+    assert manifest["lexical"] == {"library": "bm25s", "tokenizer": "fr-fold-stop-snowball6-v1",
                                    "k1": 1.5, "b": 0.75, "method": "lucene"}
     assert manifest["fusion"] == {"method": "convex-minmax-coverage", "dense_weight": 0.7,
                                   "candidates": 100}
