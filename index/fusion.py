@@ -16,8 +16,10 @@ this was at least as good as the better half on every metric (docs/evaluation.md
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported by the searcher; `ess --help` need not load it
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,15 @@ def fuse(dense: dict[int, float], lexical: np.ndarray, coverage: float,
     `dense` maps passage rows to cosine similarities (every candidate of either
     half must be in it); `lexical` holds the BM25 score of every passage.
 
+    >>> import numpy as np
     >>> dense = {0: 0.90, 1: 0.89, 2: 0.88, 3: 0.80}
     >>> fuse(dense, np.array([0.0, 0.0, 5.0, 0.0]), 1.0, FusionConfig())
     [(2, 0.86), (0, 0.7), (1, 0.63), (3, 0.0)]
     >>> fuse(dense, np.array([0.0, 0.0, 5.0, 0.0]), 0.0, FusionConfig())  # a foreign query
     [(0, 0.7), (1, 0.63), (2, 0.56), (3, 0.0)]
     """
+    import numpy as np
+
     rows = list(dense)
     cosines = np.array([dense[r] for r in rows], dtype=np.float32)
     low, high = float(cosines.min()), float(cosines.max())
