@@ -49,6 +49,16 @@ class Searcher:
                 f"{built_with['dim']} : reconstruisez-le avec `ess ingest`"
             )
         self.fusion = FusionConfig.from_dict(self.store.manifest["fusion"])
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, computed once per query (the page asks several times)."""
+        vector = self._vectors.get(query)
+        if vector is None:
+            if len(self._vectors) >= 256:
+                self._vectors.clear()
+            vector = self._vectors[query] = self.embedder.embed_queries([query])[0]
+        return vector
 
     @property
     def passages(self) -> list[Passage]:
@@ -67,7 +77,7 @@ class Searcher:
             ranked = [(row, float(lexical.scores[row]))
                       for row in _top(lexical.scores, depth) if lexical.scores[row] > 0]
             return self._distinct(ranked, k)
-        vector = self.embedder.embed_queries([query])
+        vector = self.query_vector(query)[None]
         scores, rows = self.store.vectors.search(vector, depth)
         dense = {int(r): float(s) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0}
         if mode == "dense":

@@ -27,3 +27,16 @@ def match_form(text: str) -> str:
     """
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'").replace("**", "")
     return collapse(text)
+
+
+def with_context(section: str, text: str) -> str:
+    """What the embedding model reads: the section path, then the text, emphasis dropped.
+
+    A recommendation often leaves its topic to its heading (« 6. Des technologies
+    telles que les blockchains… » sits under the finance heading).
+
+    >>> with_context("Finance > Crédit", "**Créer** des fonds.")
+    'Finance : Crédit : Créer des fonds.'
+    """
+    text = text.replace("**", "")
+    return f"{section.replace(' > ', ' : ')} : {text}" if section else text

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index import store
+from index.answer import calibrate
 from index.config import SplitConfig
 from index.errors import CorpusError
 from index.fusion import FusionConfig
 from index.lexical import LexicalIndex
 from index.records import Passage
-from index.text import collapse
+from index.text import collapse, with_context
 from ingest import embed
 from ingest.embed import Embedder, info
 from ingest.read import Document, Skipped, read_corpus
@@ -58,14 +59,8 @@ def passage_id(source: str, text: str) -> str:
 
 
 def embedding_text(passage: Passage) -> str:
-    """What the model reads for a passage: its section path, then its text.
-
-    A recommendation often leaves its topic to its heading (« 6. Des technologies
-    telles que les blockchains… » sits under the finance heading), so the heading
-    goes in front. Markdown emphasis is dropped.
-    """
-    text = passage.text.replace("**", "")
-    return f"{passage.section.replace(' > ', ' : ')} : {text}" if passage.section else text
+    """What the model reads for a passage (index.text.with_context)."""
+    return with_context(passage.section, passage.text)
 
 
 def build(corpus: Path, index_dir: Path, model: str | None = None,
@@ -86,11 +81,13 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     embedder = embedder or embed.load_embedder(model)
     vectors = _embed(embedder, passages, batch_size, show_progress)
     lexical = LexicalIndex.build([p.text for p in passages])
+    no_answer = calibrate(embedder, vectors, lexical)
     manifest = {
         "model": info(embedder),
         "splitting": split.to_dict(),
         "lexical": lexical.settings(),
         "fusion": (fusion or FusionConfig()).to_dict(),
+        "no_answer": no_answer,
         "corpus": str(corpus.resolve()),
         "files": {doc.source: doc.sha256 for doc in documents},
         "encodings": {doc.source: doc.encoding for doc in documents},

@@ -1,0 +1,130 @@
+"""The Streamlit page in a real browser: Debian's Chromium driven by Selenium.
+
+Starts `streamlit run app.py` on a free loopback port over the real index, types
+a question into « Votre question », presses Enter and waits for the cited answer.
+The seconds from Enter to the answer are printed and written to
+tests/artifacts/timing.txt (never asserted on); the page is saved as
+tests/artifacts/page.png. Without /usr/bin/chromium and /usr/bin/chromedriver
+(`bash scripts/setup` installs them) the test is skipped, except under CI=true,
+where it fails: CI must run it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+QUESTION = "Comment financer les entreprises de l'ESS ?"
+EXPECTED = ("Réponse", "[1]", "recommandation n°")
+INPUT = 'input[aria-label="Votre question"], [data-testid="stTextInput"] input'
+TIMEOUT = 60  # seconds, for the page to start and for the answer to show
+MISSING = " and ".join(str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file())
+REASON = f"{MISSING} missing: `bash scripts/setup` installs chromium and chromium-driver"
+if MISSING and os.environ.get("CI") != "true":
+    pytest.skip(REASON, allow_module_level=True)  # before the real index is built
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Terminate, then kill after a bounded wait."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture
+def page_url(real_index, tmp_path):
+    """The page, served by streamlit over the real index, until the test ends."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--browser.gatherUsageStats", "false"]
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                  env={**os.environ, "ESS_INDEX": str(real_index)})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"streamlit exited ({server.returncode}):\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {TIMEOUT} s:\n{log.read_text()}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(server)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Debian's headless Chromium; Selenium Manager is never asked for anything."""
+    if MISSING:
+        pytest.fail(f"CI must run the browser test, but {REASON}", pytrace=False)
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,1600",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()  # stops chromedriver too: terminate, then kill after a bounded wait
+
+
+def test_question_gets_a_cited_answer(browser, page_url):
+    browser.get(page_url)
+    box = WebDriverWait(browser, TIMEOUT).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, INPUT)))
+    box.send_keys(QUESTION)
+    start = time.perf_counter()
+    box.send_keys(Keys.ENTER)
+
+    def page_text(driver=browser) -> str:
+        return driver.find_element(By.TAG_NAME, "body").text
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        WebDriverWait(browser, TIMEOUT, poll_frequency=0.1).until(
+            lambda driver: all(part in page_text(driver) for part in EXPECTED))
+    except TimeoutException:
+        browser.save_screenshot(str(ARTIFACTS / "page.png"))
+        pytest.fail(f"no answer with {EXPECTED} within {TIMEOUT} s; page text:\n"
+                    f"{page_text()}\nscreenshot: {ARTIFACTS / 'page.png'}")
+    seconds = time.perf_counter() - start
+    print(f"enter-to-answer: {seconds:.2f} s")
+    (ARTIFACTS / "timing.txt").write_text(f"enter-to-answer: {seconds:.2f} s\n")
+    browser.save_screenshot(str(ARTIFACTS / "page.png"))
