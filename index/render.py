@@ -42,7 +42,7 @@ def escape(text: str) -> str:
 
 
 def escape_lines(text: str) -> str:
-    """Escaped text keeping its line breaks (runs of blank lines shown as one).
+    r"""Escaped text keeping its line breaks (runs of blank lines shown as one).
 
     >>> escape_lines("1. Créer\n\n\n\nles <fonds>")
     '1. Créer<br><br>les &lt;fonds&gt;'
