@@ -94,8 +94,8 @@ def sentences(text: str) -> list[tuple[int, int]]:
     """
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
-        word = text[:match.start()].rsplit(None, 1)[-1].rstrip(".").lower()
-        if len(word) == 1 or word in _ABBREVIATIONS:  # « M. Dupont », « art. 3 »
+        word = re.split(r"[\s'’]", text[:match.start()])[-1].rstrip(".").lower()
+        if (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS:  # « M. », « art. »
             continue
         spans.append((start, match.start()))
         start = match.end()

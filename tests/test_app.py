@@ -1,0 +1,125 @@
+"""The Streamlit page, driven in-process with streamlit.testing.v1.AppTest."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, FakeEmbedder
+from ingest.build import build
+
+QUESTION = "Comment financer les entreprises de l'ESS ?"
+
+
+def page(monkeypatch, index_dir) -> AppTest:
+    monkeypatch.setenv("ESS_INDEX", str(index_dir))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def ask(app: AppTest, question: str) -> AppTest:
+    app.text_input(key="question").input(question)
+    app.button[0].click()  # the form's « Chercher »
+    app.run()
+    assert not app.exception
+    return app
+
+
+def cards(app: AppTest) -> list[str]:
+    return [m.value for m in app.markdown if m.value.startswith('<div class="ess-card"')]
+
+
+def answer_html(app: AppTest) -> str:
+    (found,) = [m.value for m in app.markdown if m.value.startswith('<div class="ess-answer"')]
+    return found
+
+
+def test_a_question_shows_an_answer_with_markers_and_the_cited_recommendation(
+        monkeypatch, real_index):
+    app = ask(page(monkeypatch, real_index), QUESTION)
+    assert [h.value for h in app.header][:2] == ["Réponse", "Passages"]
+    answer = answer_html(app)
+    assert '<a href="#passage-1"' in answer and "[1]</a>" in answer
+    shown = cards(app)
+    assert len(shown) == 5
+    assert any("ESS et un système financier plus stable" in c and "recommandation n° " in c
+               for c in shown)
+    assert "<mark>" in shown[0]  # the answer's sentence is marked in its passage
+    assert app.get("download_button")  # the Markdown export
+
+
+def test_filters_narrow_the_cards(monkeypatch, real_index):
+    app = ask(page(monkeypatch, real_index), QUESTION)
+    summary = "Synthèse des Rencontres du Mont-Blanc (Genève, 2026)"
+    assert any(summary in c for c in cards(app))
+    roadmap = "Feuille de route des Rencontres du Mont-Blanc – Amériques (Carthagène, 2022)"
+    app.sidebar.multiselect[0].select(roadmap).run()
+    assert not app.exception and cards(app)
+    assert all(roadmap in c and summary not in c for c in cards(app))
+    finance = "ESS et un système financier plus stable, résilient et démocratique"
+    app.sidebar.multiselect[1].select(finance).run()
+    assert cards(app) and all(finance in c for c in cards(app))
+
+
+def test_the_number_of_passages_control(monkeypatch, real_index):
+    app = page(monkeypatch, real_index)
+    app.slider[0].set_value(2)
+    assert len(cards(ask(app, QUESTION))) == 2
+
+
+def test_an_example_question_answers_in_one_click(monkeypatch, real_index):
+    app = page(monkeypatch, real_index)
+    app.button[1].click().run()  # the first example
+    assert not app.exception
+    assert app.text_input(key="question").value == QUESTION
+    assert cards(app)
+
+
+def test_a_question_the_corpus_cannot_answer_says_so(monkeypatch, real_index):
+    app = ask(page(monkeypatch, real_index),
+              "Quel est le taux de TVA des coopératives en Belgique ?")
+    assert [w.value for w in app.warning] == [
+        "Aucun passage ne répond clairement à cette question. Voici les passages les plus "
+        "proches."]
+    assert cards(app)  # the closest passages are still shown
+
+
+@pytest.mark.parametrize("question", ["", "   ", "Comment financer l'ESS ? " * 80])
+def test_empty_and_very_long_questions_raise_nothing(monkeypatch, real_index, question):
+    app = ask(page(monkeypatch, real_index), question[:2000])
+    if not question.strip():
+        assert not cards(app) and not app.header
+    else:
+        assert cards(app)
+
+
+def test_no_index_shows_the_command_that_builds_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("ESS_INDEX", str(tmp_path / "nothing"))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app.run()
+    assert not app.exception
+    (error,) = [e.value for e in app.error]
+    assert error == (f"aucun index dans {tmp_path / 'nothing'} : construisez-le avec "
+                     "`ess ingest`\n\nConstruisez l'index depuis un terminal : `ess ingest`")
+    assert not app.text_input
+
+
+def test_markup_in_the_corpus_renders_as_text(monkeypatch, tmp_path):
+    import ingest.embed
+
+    monkeypatch.setattr(ingest.embed, "load_embedder", lambda name=None: FakeEmbedder(name))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "piege.md").write_text(
+        "## FINANCE <img src=x onerror=alert(1)>\n\n"
+        "1. Créer des fonds <script>alert('fonds')</script> **solidaires** "
+        "[lien](javascript:alert(1)) $x^2$ :red[rouge].\n", encoding="utf-8")
+    build(corpus, tmp_path / "index", embedder=FakeEmbedder(), show_progress=False)
+    app = ask(page(monkeypatch, tmp_path / "index"), "fonds solidaires <script>")
+    html = "\n".join(m.value for m in app.markdown if not m.value.startswith("<style>"))
+    assert "Créer des fonds &lt;script&gt;alert(&#39;fonds&#39;)&lt;/script&gt;" in html
+    for raw in ("<script>", "<img", "**solidaires**", "](javascript", "$x^2$", ":red["):
+        assert raw not in html, raw
+    assert "&#42;&#42;solidaires&#42;&#42;" in html
