@@ -104,10 +104,12 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def compose(question: str, hits: list[Hit], embedder, query=None, answered: bool = True,
-            from_top: int = 3) -> Answer:
+            from_top: int = 3, stored=None) -> Answer:
     """Pick the answer sentences among the `from_top` best hits.
 
-    `query` is the question's vector when the caller already has it.
+    `query` is the question's vector when the caller already has it; `stored(passage)`
+    gives a passage's indexed vector, reused for a sentence that is the whole passage
+    (most recommendations are one sentence), so that only the others are embedded.
     """
     if not answered or not hits or not question.strip():
         return Answer(question, hits, [], False)
@@ -115,12 +117,10 @@ def compose(question: str, hits: list[Hit], embedder, query=None, answered: bool
     for index, hit in enumerate(hits[:from_top]):
         for start, end in sentences(hit.passage.text):
             candidates.append((index, start, end))
-    texts = [with_context(hits[i].passage.section, hits[i].passage.text[a:b])
-             for i, a, b in candidates]
     if query is None:
         query = embedder.embed_queries([question])[0]
-    scores = embedder.embed_passages(texts, batch_size=len(texts)) @ query
-    ranked = sorted(zip(scores.tolist(), candidates, strict=True), key=lambda x: -x[0])
+    scores = _sentence_scores(hits, candidates, embedder, query, stored)
+    ranked = sorted(zip(scores, candidates, strict=True), key=lambda x: -x[0])
     chosen: list[Sentence] = []
     for score, (index, start, end) in ranked:
         if len(chosen) == MAX_SENTENCES or (chosen and score < chosen[0].score - SENTENCE_MARGIN):
@@ -130,6 +130,17 @@ def compose(question: str, hits: list[Hit], embedder, query=None, answered: bool
         text = hits[index].passage.text[start:end]
         chosen.append(Sentence(index, start, end, text, round(score, 6)))
     return Answer(question, hits, chosen, True)
+
+
+def _sentence_scores(hits, candidates, embedder, query, stored) -> list[float]:
+    whole = [stored is not None and a == 0 and b == len(hits[i].passage.text)
+             for i, a, b in candidates]
+    todo = [with_context(hits[i].passage.section, hits[i].passage.text[a:b])
+            for (i, a, b), reuse in zip(candidates, whole, strict=True) if not reuse]
+    fresh = iter(embedder.embed_passages(todo, batch_size=max(len(todo), 1)) @ query
+                 if todo else [])
+    return [float(stored(hits[i].passage) @ query) if reuse else float(next(fresh))
+            for (i, _, _), reuse in zip(candidates, whole, strict=True)]
 
 
 def evidence(best_cosine: float, coverage: float) -> float:
@@ -182,7 +193,7 @@ class Answerer:
             return Answer(question, hits, [], False)
         query = self.searcher.query_vector(question)
         return compose(question, hits, self.searcher.embedder, query,
-                       answered=self.answers(question))
+                       answered=self.answers(question), stored=self.searcher.passage_vector)
 
     def answers(self, question: str) -> bool:
         if not question.strip():

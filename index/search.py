@@ -50,6 +50,11 @@ class Searcher:
             )
         self.fusion = FusionConfig.from_dict(self.store.manifest["fusion"])
         self._vectors: dict[str, np.ndarray] = {}
+        self._rows = {p.id: row for row, p in enumerate(self.store.passages)}
+
+    def passage_vector(self, passage: Passage) -> np.ndarray:
+        """The stored embedding of a passage of this index."""
+        return self.store.vectors.reconstruct(self._rows[passage.id])
 
     def query_vector(self, query: str) -> np.ndarray:
         """The query's embedding, computed once per query (the page asks several times)."""

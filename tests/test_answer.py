@@ -103,3 +103,14 @@ def test_an_index_without_calibration_says_to_rebuild(searcher, tmp_path):
 
 def test_answer_text_of_an_empty_answer():
     assert Answer("?", [], [], False).text() == NO_ANSWER
+
+
+def test_a_whole_passage_sentence_reuses_the_stored_vector(searcher):
+    answerer = Answerer(searcher)
+    calls = []
+    embed = searcher.embedder.embed_passages
+    searcher.embedder.embed_passages = lambda texts, **kw: calls.append(list(texts)) or embed(
+        texts, **kw)
+    answer = answerer.answer("fonds de garantie des coopératives", 2)
+    assert answer.sentences  # both passages are one sentence: nothing to embed again
+    assert calls == []
