@@ -34,6 +34,7 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 QUESTION = "Comment financer les entreprises de l'ESS ?"
 EXPECTED = ("Réponse", "[1]", "recommandation n°")
 INPUT = 'input[aria-label="Votre question"], [data-testid="stTextInput"] input'
+RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'  # the script still runs
 TIMEOUT = 60  # seconds, for the page to start and for the answer to show
 MISSING = " and ".join(str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file())
 REASON = f"{MISSING} missing: `bash scripts/setup` installs chromium and chromium-driver"
@@ -124,7 +125,21 @@ def test_question_gets_a_cited_answer(browser, page_url):
         browser.save_screenshot(str(ARTIFACTS / "page.png"))
         pytest.fail(f"no answer with {EXPECTED} within {TIMEOUT} s; page text:\n"
                     f"{page_text()}\nscreenshot: {ARTIFACTS / 'page.png'}")
-    seconds = time.perf_counter() - start
-    print(f"enter-to-answer: {seconds:.2f} s")
-    (ARTIFACTS / "timing.txt").write_text(f"enter-to-answer: {seconds:.2f} s\n")
+    first = time.perf_counter() - start
+    finished = lambda driver: not driver.find_elements(By.CSS_SELECTOR, RUNNING)  # noqa: E731
+    WebDriverWait(browser, TIMEOUT).until(finished)  # the page drawn whole, for the screenshot
     browser.save_screenshot(str(ARTIFACTS / "page.png"))
+
+    # A second question, the page warm: what a user waits for from then on.
+    box = browser.find_element(By.CSS_SELECTOR, INPUT)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("Comment lutter contre la fracture numérique ?")
+    start = time.perf_counter()
+    box.send_keys(Keys.ENTER)
+    WebDriverWait(browser, TIMEOUT, poll_frequency=0.05).until(
+        lambda driver: "Lutter contre la fracture numérique" in page_text(driver)
+        and finished(driver))
+    second = time.perf_counter() - start
+    timing = f"enter-to-answer: first question {first:.2f} s, second question {second:.2f} s"
+    print(timing)
+    (ARTIFACTS / "timing.txt").write_text(timing + "\n")
