@@ -59,8 +59,9 @@ with st.form("ask"):
     st.form_submit_button("Chercher", type="primary")
 
 st.write("Exemples :")
-for column, example in zip(st.columns(len(EXAMPLES)), EXAMPLES, strict=True):
-    column.button(example, on_click=ask, args=(example,), use_container_width=True)
+columns = st.columns(2)
+for number, example in enumerate(EXAMPLES):
+    columns[number % 2].button(example, on_click=ask, args=(example,), use_container_width=True)
 
 question = st.session_state.get("question", "").strip()
 if question:
