@@ -16,6 +16,7 @@ from index.answer import NO_ANSWER, Answerer
 from index.config import default_index
 from index.errors import EssError
 from index.render import STYLE, answer_html, card_html, context_html
+from index.search import Searcher, narrow, sections_of
 
 EXAMPLES = [
     "Comment financer les entreprises de l'ESS ?",
@@ -31,8 +32,6 @@ st.set_page_config(page_title="Recherche ESS", page_icon="🔎", layout="wide")
 @st.cache_resource(show_spinner="Chargement du modèle et de l'index…")
 def load(index_dir: str, build: str) -> Answerer:
     """One Answerer per index build: a new ingest is picked up at the next question."""
-    from index.search import Searcher
-
     return Answerer(Searcher(Path(index_dir)))
 
 
@@ -49,7 +48,7 @@ index_dir = default_index()
 try:
     answerer = load(str(index_dir), store.current(index_dir).name)
 except EssError as exc:
-    st.error(f"{exc}\n\nConstruisez l'index depuis un terminal : `ess ingest`")
+    st.error(str(exc))  # it says which command builds or rebuilds the index
     st.stop()
 
 with st.form("ask"):
@@ -68,14 +67,11 @@ if question:
     hits = answerer.searcher.search(question, CANDIDATES)
     with st.sidebar:
         st.header("Filtres")
-        titles = sorted({h.passage.title for h in hits})
-        documents = st.multiselect("Documents", titles, placeholder="Tous les documents")
-        sections = sorted({h.passage.section for h in hits
-                           if h.passage.section and (not documents
-                                                     or h.passage.title in documents)})
-        chosen = st.multiselect("Sections", sections, placeholder="Toutes les sections")
-    hits = [h for h in hits if (not documents or h.passage.title in documents)
-            and (not chosen or h.passage.section in chosen)][:count]
+        documents = st.multiselect("Documents", sorted({h.passage.title for h in hits}),
+                                   placeholder="Tous les documents")
+        sections = st.multiselect("Sections", sections_of(hits, documents),
+                                  placeholder="Toutes les sections")
+    hits = narrow(hits, documents, sections, count)
     answer = answerer.compose(question, hits)
 
     st.header("Réponse")

@@ -119,3 +119,17 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
 
 def _overlap(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.start < b.end and b.start < a.end
+
+
+def narrow(hits: list[Hit], titles: list[str] | None = None,
+           sections: list[str] | None = None, k: int | None = None) -> list[Hit]:
+    """The hits from the chosen documents and sections (none chosen: all), renumbered."""
+    kept = [h for h in hits if (not titles or h.passage.title in titles)
+            and (not sections or h.passage.section in sections)][:k]
+    return [Hit(rank, h.score, h.passage) for rank, h in enumerate(kept, 1)]
+
+
+def sections_of(hits: list[Hit], titles: list[str] | None = None) -> list[str]:
+    """The sections the hits come from, within the chosen documents, sorted."""
+    return sorted({h.passage.section for h in hits
+                   if h.passage.section and (not titles or h.passage.title in titles)})

@@ -140,3 +140,18 @@ def test_a_damaged_lexical_index_says_to_rebuild(searcher, tmp_path, damage):
         store.load(tmp_path / "index")
     assert str(caught.value) == (f"l'index lexical de {folder} est absent ou abîmé : "
                                  "reconstruisez-le avec `ess ingest`")
+
+
+def test_narrow_keeps_the_chosen_documents_and_sections_and_renumbers():
+    from index.records import Hit, Passage
+    from index.search import narrow, sections_of
+
+    def hit(rank, title, section):
+        return Hit(rank, 1 / rank, Passage(str(rank), "f.txt", title, section, None, 0, 1, "t"))
+
+    hits = [hit(1, "A", "Finance"), hit(2, "B", "Genre"), hit(3, "A", "Genre"), hit(4, "A", "")]
+    assert [h.passage.id for h in narrow(hits, ["A"])] == ["1", "3", "4"]
+    assert [(h.rank, h.passage.id) for h in narrow(hits, ["A"], ["Genre"])] == [(1, "3")]
+    assert [h.passage.id for h in narrow(hits, k=2)] == ["1", "2"]
+    assert sections_of(hits) == ["Finance", "Genre"]
+    assert sections_of(hits, ["B"]) == ["Genre"]
