@@ -21,6 +21,7 @@ from index.errors import ModelMismatch
 from index.fusion import FusionConfig, fuse
 from index.records import Hit, Passage
 from index.text import match_form
+from index.themes import current_themes
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -51,6 +52,10 @@ class Searcher:
         self.fusion = FusionConfig.from_dict(self.store.manifest["fusion"])
         self._vectors: dict[str, np.ndarray] = {}
         self._rows = {p.id: row for row, p in enumerate(self.store.passages)}
+        vectors = self.store.vectors
+        self.themes = current_themes(self.store.themes, self.store.passages,
+                                     lambda: vectors.reconstruct_n(0, vectors.ntotal),
+                                     self.embedder)
 
     def passage_vector(self, passage: Passage) -> np.ndarray:
         """The stored embedding of a passage of this index."""
@@ -69,10 +74,17 @@ class Searcher:
     def passages(self) -> list[Passage]:
         return self.store.passages
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        """The k best passages for the query, best first, without repeats."""
+    def search(self, query: str, k: int = 5, mode: str = "hybrid",
+               theme: str | None = None) -> list[Hit]:
+        """The k best passages for the query, best first, without repeats; with `theme`,
+        only the passages of that theme."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if theme is not None:
+            members = self.themes.members(theme)
+            hits = self.search(query, len(self.passages), mode)
+            return [Hit(rank, h.score, h.passage) for rank, h in
+                    enumerate((h for h in hits if h.passage.id in members), 1)][:k]
         query = query.strip()
         depth = min(len(self.passages), max(self.fusion.candidates, 2 * k))
         if not query or k <= 0 or depth == 0:

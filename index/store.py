@@ -10,6 +10,7 @@
         vectors.faiss         FAISS IndexFlatIP over L2-normalised vectors: the inner
                               product of two such vectors is their cosine similarity
         lexical/              the BM25 index (bm25s's JSON and .npy files, index.lexical)
+        themes.json           the theme catalogue used and each passage's themes (index.themes)
 
 A build is written in a hidden temporary folder, renamed, and only then made
 current by replacing CURRENT: a build that fails or is killed midway leaves the
@@ -31,6 +32,7 @@ import numpy as np
 from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
 from index.lexical import LexicalIndex
 from index.records import Passage
+from index.themes import ThemeIndex
 
 FORMAT = 2
 CURRENT = "CURRENT"
@@ -49,10 +51,11 @@ class Store:
     passages: list[Passage]
     vectors: object  # a faiss.Index; faiss is imported only when an index is used
     lexical: LexicalIndex
+    themes: ThemeIndex | None
 
 
 def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical: LexicalIndex,
-          manifest: dict) -> Path:
+          manifest: dict, themes: ThemeIndex | None = None) -> Path:
     """Write a complete build, then make it current. Returns the build folder."""
     if len(passages) != len(vectors):
         raise ValueError("one vector per passage")
@@ -62,8 +65,8 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         tmp.mkdir()
-        _write_parts(tmp, passages, vectors, lexical, {"format": FORMAT, **manifest,
-                                                       "passages": len(passages)})
+        _write_parts(tmp, passages, vectors, lexical, themes,
+                     {"format": FORMAT, **manifest, "passages": len(passages)})
         os.rename(tmp, index_dir / name)
         pointer = index_dir / f".{CURRENT}.{name}"
         pointer.write_text(name + "\n", encoding="utf-8")
@@ -78,7 +81,7 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical
 
 
 def _write_parts(folder: Path, passages: list[Passage], vectors: np.ndarray,
-                 lexical: LexicalIndex, manifest: dict) -> None:
+                 lexical: LexicalIndex, themes: ThemeIndex | None, manifest: dict) -> None:
     import faiss
 
     flat = faiss.IndexFlatIP(int(vectors.shape[1]))
@@ -88,6 +91,8 @@ def _write_parts(folder: Path, passages: list[Passage], vectors: np.ndarray,
         for passage in passages:
             out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
     lexical.save(folder)
+    if themes is not None:
+        themes.save(folder)
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                    encoding="utf-8")
     _sync(folder)
@@ -163,7 +168,11 @@ def load(index_dir: Path) -> Store:
     if lexical.size != len(passages):
         raise IndexUnreadable(f"l'index lexical de {folder} ne couvre pas les mêmes passages : "
                               f"{REBUILD}")
-    return Store(folder, manifest, passages, vectors, lexical)
+    try:
+        themes = ThemeIndex.load(folder)
+    except (OSError, ValueError, KeyError, TypeError):
+        raise IndexUnreadable(f"les thèmes de {folder} sont abîmés : {REBUILD}") from None
+    return Store(folder, manifest, passages, vectors, lexical, themes)
 
 
 def _prune(index_dir: Path, keep: set[str]) -> None:

@@ -20,6 +20,7 @@ from index.fusion import FusionConfig
 from index.lexical import LexicalIndex
 from index.records import Passage
 from index.text import collapse, with_context
+from index.themes import build_themes, find_catalogue
 from ingest import embed
 from ingest.embed import Embedder, info
 from ingest.read import Document, Skipped, read_corpus
@@ -82,19 +83,22 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     vectors = _embed(embedder, passages, batch_size, show_progress)
     lexical = LexicalIndex.build([p.text for p in passages])
     no_answer = calibrate(embedder, vectors, lexical)
+    themes = build_themes(find_catalogue(corpus), passages, vectors, embedder)
     manifest = {
         "model": info(embedder),
         "splitting": split.to_dict(),
         "lexical": lexical.settings(),
         "fusion": (fusion or FusionConfig()).to_dict(),
         "no_answer": no_answer,
+        "themes": {"catalogue": themes.catalogue, "sha256": themes.sha256,
+                   "count": len(themes.themes)},
         "corpus": str(corpus.resolve()),
         "files": {doc.source: doc.sha256 for doc in documents},
         "encodings": {doc.source: doc.encoding for doc in documents},
         "skipped": {s.source: s.reason for s in skipped},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    folder = store.write(index_dir, passages, vectors, lexical, manifest)
+    folder = store.write(index_dir, passages, vectors, lexical, manifest, themes)
     return BuildReport(folder, len(documents), len(passages),
                        time.perf_counter() - began, skipped)
 
