@@ -79,7 +79,7 @@ def test_build_writes_current_manifest_passages_and_vectors(built):
     assert name.startswith("build-") and (index_dir / name).is_dir()
     folder = index_dir / name
     assert sorted(p.name for p in folder.iterdir()) == [
-        "lexical", "manifest.json", "passages.jsonl", "vectors.faiss"]
+        "lexical", "manifest.json", "passages.jsonl", "themes.json", "vectors.faiss"]
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == 2
