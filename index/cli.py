@@ -3,6 +3,8 @@
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--quiet]
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--json]
     ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--json]
+    ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
+    ess themes [--json] | ess theme THEME_ID [--json]
 
 A user's mistake (an `EssError`) prints `Error: …` on standard error and exits 1.
 Heavy libraries are imported by the commands that need them, so `--help` is instant.
@@ -64,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(search)
     search.add_argument("-k", type=_positive, default=5, help="nombre de passages (défaut : 5)")
     _mode_option(search)
+    search.add_argument("--theme", default=None, metavar="THEME_ID",
+                        help="seulement les passages de ce thème (voir `ess themes`)")
     search.add_argument("--json", action="store_true", help="un objet JSON par question")
     search.add_argument("--model", default=None,
                         help="vérifier que l'index a été construit avec ce modèle")
@@ -77,6 +81,27 @@ def _parser() -> argparse.ArgumentParser:
     _mode_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="les mesures en JSON")
     evaluate.set_defaults(run=_eval)
+    related = commands.add_parser("related", help="les passages proches d'un passage, ou les "
+                                                  "quasi-doublons entre documents")
+    related.add_argument("passage", nargs="?", default=None, metavar="PASSAGE_ID",
+                         help="l'identifiant d'un passage (champ id de `ess search --json`)")
+    related.add_argument("--duplicates", action="store_true",
+                         help="lister les paires de passages quasi identiques entre documents")
+    _index_option(related)
+    related.add_argument("-k", type=_positive, default=5, help="nombre de passages (défaut : 5)")
+    related.add_argument("--json", action="store_true", help="en JSON")
+    related.set_defaults(run=_related)
+
+    themes = commands.add_parser("themes", help="les thèmes du catalogue et leurs passages")
+    _index_option(themes)
+    themes.add_argument("--json", action="store_true", help="en JSON")
+    themes.set_defaults(run=_themes)
+
+    theme = commands.add_parser("theme", help="les passages d'un thème, par document et section")
+    theme.add_argument("theme", metavar="THEME_ID")
+    _index_option(theme)
+    theme.add_argument("--json", action="store_true", help="en JSON")
+    theme.set_defaults(run=_theme)
     return parser
 
 
@@ -131,7 +156,7 @@ def _search(args) -> int:
     searcher = Searcher(args.index or default_index(), model=args.model)
     queries = [args.query] if args.query is not None else _stdin_queries()
     for number, query in enumerate(queries):
-        hits = searcher.search(query, args.k, args.mode)
+        hits = searcher.search(query, args.k, args.mode, theme=args.theme)
         if args.json:
             print(json.dumps({"query": query, "results": [h.to_dict() for h in hits]},
                              ensure_ascii=False), flush=True)
@@ -148,16 +173,87 @@ def _stdin_queries():
             yield line.strip()
 
 
-def render_hits(hits) -> str:
-    """Plain output: rank, score, citation, place in the file, passage."""
+def render_hits(hits, notes=None) -> str:
+    """Plain output: rank, score, citation (and a note), place in the file and id, passage."""
     if not hits:
         return "Aucun passage."
     blocks = []
-    for hit in hits:
+    for hit, note in zip(hits, notes or [""] * len(hits), strict=True):
         p = hit.passage
         text = textwrap.fill(p.text, width=100, initial_indent="   ", subsequent_indent="   ")
-        blocks.append(f"{hit.rank}. [{hit.score:.3f}] {p.citation()}\n   {p.location()}\n{text}")
+        blocks.append(f"{hit.rank}. [{hit.score:.3f}] {p.citation()}{note}\n"
+                      f"   {p.location()}  [{p.id}]\n{text}")
     return "\n\n".join(blocks)
+
+
+def _related(args) -> int:
+    from index.related import duplicates, related
+    from index.search import Searcher
+
+    if (args.passage is None) == (not args.duplicates):
+        raise EssError("donnez soit un identifiant de passage, soit --duplicates")
+    searcher = Searcher(args.index or default_index())
+    if args.duplicates:
+        pairs = duplicates(searcher)
+        if args.json:
+            print(json.dumps([{"first": a.to_dict(), "second": b.to_dict(), "overlap": o}
+                              for a, b, o in pairs], ensure_ascii=False))
+        else:
+            print("\n\n".join(f"[{o:.2f}] {a.citation()} ({a.location()})\n"
+                               f"       {b.citation()} ({b.location()})" for a, b, o in pairs)
+                  or "Aucun quasi-doublon entre documents.")
+        return 0
+    found = related(searcher, args.passage, args.k)
+    if args.json:
+        print(json.dumps({"passage": args.passage, "results": [r.to_dict() for r in found]},
+                         ensure_ascii=False))
+    else:
+        marks = {True: " (autre document)", False: ""}
+        print(render_hits([r.hit for r in found],
+                          [marks[r.other_document] or (" (autre section)" if r.other_section
+                                                        else "") for r in found]))
+    return 0
+
+
+def _themes(args) -> int:
+    from index.search import Searcher
+
+    index = Searcher(args.index or default_index()).themes
+    counts = index.counts()
+    rows = [{"id": t.id, "label": t.label, "description": t.description,
+             "passages": counts[t.id]} for t in index.themes]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        width = max((len(r["id"]) for r in rows), default=0)
+        print("\n".join(f"{r['id']:<{width}}  {r['passages']:>4}  {r['label']}" for r in rows)
+              or "Aucun catalogue de thèmes : ajoutez themes.toml au dossier du corpus.")
+    return 0
+
+
+def _theme(args) -> int:
+    from index.search import Searcher
+
+    searcher = Searcher(args.index or default_index())
+    members = searcher.themes.members(args.theme)
+    groups: dict[tuple[str, str], list] = {}
+    for passage in searcher.passages:
+        if passage.id in members:
+            groups.setdefault((passage.title, passage.section), []).append(passage)
+    if args.json:
+        print(json.dumps({"theme": args.theme, "groups": [
+            {"title": title, "section": section, "passages": [p.to_dict() for p in ps]}
+            for (title, section), ps in groups.items()]}, ensure_ascii=False))
+        return 0
+    label = searcher.themes.theme(args.theme).label
+    print(f"{label} : {len(members)} passages")
+    for (title, section), ps in groups.items():
+        print(f"\n{title}" + (f" › {section.replace(' > ', ' › ')}" if section else ""))
+        for p in ps:
+            number = f"{p.item}. " if p.item is not None else "- "
+            print(textwrap.fill(number + p.text, width=100, initial_indent="  ",
+                                subsequent_indent="     ") + f"\n     [{p.id}]")
+    return 0
 
 
 def _eval(args) -> int:

@@ -57,6 +57,10 @@ class Searcher:
                                      lambda: vectors.reconstruct_n(0, vectors.ntotal),
                                      self.embedder)
 
+    def row_of(self, passage_id: str) -> int:
+        """The passage's position in the index; KeyError if it has none."""
+        return self._rows[passage_id]
+
     def passage_vector(self, passage: Passage) -> np.ndarray:
         """The stored embedding of a passage of this index."""
         return self.store.vectors.reconstruct(self._rows[passage.id])
