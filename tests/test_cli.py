@@ -123,7 +123,7 @@ def test_search_plain_output(index_dir, capsys):
     lines = out.split("\n")
     assert re.fullmatch(r"1\. \[\d\.\d{3}\] Feuille de route › Finance solidaire › "
                         r"recommandation n° 2", lines[0])
-    assert lines[1] == f"   feuille-de-route.txt:{first.start}-{first.end}"
+    assert lines[1] == f"   feuille-de-route.txt:{first.start}-{first.end}  [{first.id}]"
     assert lines[2] == "   Former les opérateurs bancaires aux spécificités de l'ESS."
     assert lines[3] == "" and lines[4].startswith("2. [")
     assert out.count("\n\n") == 1  # two blocks
