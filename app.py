@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from index import store
 from index.answer import NO_ANSWER, Answerer
 from index.config import default_index
 from index.errors import EssError
-from index.render import STYLE, answer_html, card_html, context_html
+from index.explore import map_points, theme_groups
+from index.related import related
+from index.render import STYLE, answer_html, card_html, context_html, group_html, related_html
 from index.search import Searcher, narrow, sections_of
 
 EXAMPLES = [
@@ -35,6 +39,11 @@ def load(index_dir: str, build: str) -> Answerer:
     return Answerer(Searcher(Path(index_dir)))
 
 
+@st.cache_data(show_spinner=False)
+def points(index_dir: str, build: str) -> list[dict]:
+    return map_points(load(index_dir, build).searcher)
+
+
 def ask(question: str) -> None:
     st.session_state.question = question
 
@@ -46,49 +55,81 @@ st.caption("Posez une question en français : la réponse est faite de phrases d
 
 index_dir = default_index()
 try:
-    answerer = load(str(index_dir), store.current(index_dir).name)
+    build = store.current(index_dir).name
+    answerer = load(str(index_dir), build)
 except EssError as exc:
     st.error(str(exc))  # it says which command builds or rebuilds the index
     st.stop()
+searcher = answerer.searcher
 
-with st.form("ask"):
-    st.text_input("Votre question", key="question", max_chars=2000,
-                  placeholder="Que propose-t-on pour financer les coopératives ?")
-    count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
-    st.form_submit_button("Chercher", type="primary")
+ask_tab, themes_tab, map_tab = st.tabs(["Question", "Thèmes", "Carte des passages"])
 
-st.write("Exemples :")
-columns = st.columns(2)
-for number, example in enumerate(EXAMPLES):
-    columns[number % 2].button(example, on_click=ask, args=(example,), use_container_width=True)
-
-question = st.session_state.get("question", "").strip()
-if question:
-    hits = answerer.searcher.search(question, CANDIDATES)
-    with st.sidebar:
-        st.header("Filtres")
-        documents = st.multiselect("Documents", sorted({h.passage.title for h in hits}),
-                                   placeholder="Tous les documents")
-        sections = st.multiselect("Sections", sections_of(hits, documents),
-                                  placeholder="Toutes les sections")
-    hits = narrow(hits, documents, sections, count)
-    answer = answerer.compose(question, hits)
-
-    st.header("Réponse")
-    if answer.answered:
-        st.markdown(answer_html(answer), unsafe_allow_html=True)
+with themes_tab:
+    st.header("Explorer un thème")
+    counts = searcher.themes.counts()
+    if not counts:
+        st.info("Aucun catalogue de thèmes : ajoutez themes.toml au dossier du corpus, puis "
+                "relancez `ess ingest`.")
     else:
-        st.warning(NO_ANSWER + " Voici les passages les plus proches.")
-    st.download_button("Télécharger la réponse (Markdown)", answer.to_markdown(),
-                       file_name="reponse-ess.md", mime="text/markdown")
+        labels = {t.id: f"{t.label} ({counts[t.id]})" for t in searcher.themes.themes}
+        chosen_theme = st.selectbox("Thème", list(labels), format_func=labels.get)
+        st.caption(searcher.themes.theme(chosen_theme).description)
+        for title, section, passages in theme_groups(searcher, chosen_theme):
+            st.markdown(group_html(title, section, passages), unsafe_allow_html=True)
 
-    st.header("Passages")
-    if not hits:
-        st.info("Aucun passage ne correspond à ces filtres.")
-    corpus = Path(answerer.searcher.store.manifest["corpus"])
-    for number, hit in enumerate(hits, 1):
-        with st.container(border=True):
-            st.markdown(card_html(number, hit, answer.highlights(number - 1)),
-                        unsafe_allow_html=True)
-            with st.expander("Voir le passage dans son contexte"):
-                st.markdown(context_html(hit, corpus), unsafe_allow_html=True)
+with map_tab:
+    st.header("Carte des passages")
+    st.caption("Chaque point est un passage, placé selon sa proximité de sens avec les autres "
+               "(les deux axes principaux des vecteurs du modèle) et coloré par son premier "
+               "thème. Survolez un point pour lire sa citation.")
+    chart = alt.Chart(pd.DataFrame(points(str(index_dir), build))).mark_circle(size=80).encode(
+        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
+        color=alt.Color("thème:N", legend=alt.Legend(title="Thème")),
+        tooltip=["citation:N", "thèmes:N", "passage:N"]).properties(height=560)
+    st.altair_chart(chart, width="stretch")
+
+with ask_tab:
+    with st.form("ask"):
+        st.text_input("Votre question", key="question", max_chars=2000,
+                      placeholder="Que propose-t-on pour financer les coopératives ?")
+        count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
+        st.form_submit_button("Chercher", type="primary")
+
+    st.write("Exemples :")
+    columns = st.columns(2)
+    for number, example in enumerate(EXAMPLES):
+        columns[number % 2].button(example, on_click=ask, args=(example,), width="stretch")
+
+    question = st.session_state.get("question", "").strip()
+    if question:
+        hits = searcher.search(question, CANDIDATES)
+        with st.sidebar:
+            st.header("Filtres")
+            documents = st.multiselect("Documents", sorted({h.passage.title for h in hits}),
+                                       placeholder="Tous les documents")
+            sections = st.multiselect("Sections", sections_of(hits, documents),
+                                      placeholder="Toutes les sections")
+        hits = narrow(hits, documents, sections, count)
+        answer = answerer.compose(question, hits)
+
+        st.header("Réponse")
+        if answer.answered:
+            st.markdown(answer_html(answer), unsafe_allow_html=True)
+        else:
+            st.warning(NO_ANSWER + " Voici les passages les plus proches.")
+        st.download_button("Télécharger la réponse (Markdown)", answer.to_markdown(),
+                           file_name="reponse-ess.md", mime="text/markdown")
+
+        st.header("Passages")
+        if not hits:
+            st.info("Aucun passage ne correspond à ces filtres.")
+        corpus = Path(searcher.store.manifest["corpus"])
+        for number, hit in enumerate(hits, 1):
+            with st.container(border=True):
+                st.markdown(card_html(number, hit, answer.highlights(number - 1)),
+                            unsafe_allow_html=True)
+                with st.expander("Voir le passage dans son contexte"):
+                    st.markdown(context_html(hit, corpus), unsafe_allow_html=True)
+                with st.expander("Recommandations proches"):
+                    st.markdown(related_html(related(searcher, hit.passage.id, 5)),
+                                unsafe_allow_html=True)

@@ -232,22 +232,19 @@ def _themes(args) -> int:
 
 
 def _theme(args) -> int:
+    from index.explore import theme_groups
     from index.search import Searcher
 
     searcher = Searcher(args.index or default_index())
-    members = searcher.themes.members(args.theme)
-    groups: dict[tuple[str, str], list] = {}
-    for passage in searcher.passages:
-        if passage.id in members:
-            groups.setdefault((passage.title, passage.section), []).append(passage)
+    groups = theme_groups(searcher, args.theme)
     if args.json:
         print(json.dumps({"theme": args.theme, "groups": [
             {"title": title, "section": section, "passages": [p.to_dict() for p in ps]}
-            for (title, section), ps in groups.items()]}, ensure_ascii=False))
+            for title, section, ps in groups]}, ensure_ascii=False))
         return 0
     label = searcher.themes.theme(args.theme).label
-    print(f"{label} : {len(members)} passages")
-    for (title, section), ps in groups.items():
+    print(f"{label} : {_count(sum(len(ps) for _, _, ps in groups), 'passage')}")
+    for title, section, ps in groups:
         print(f"\n{title}" + (f" › {section.replace(' > ', ' › ')}" if section else ""))
         for p in ps:
             number = f"{p.item}. " if p.item is not None else "- "

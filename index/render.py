@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from index.answer import Answer
-from index.records import Hit
+from index.records import Hit, Passage
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
              "$": "&#36;", ":": "&#58;", "*": "&#42;", "_": "&#95;", "`": "&#96;",
@@ -27,6 +27,8 @@ STYLE = """<style>
 .ess-cite {font-size: .9rem; opacity: .85; margin: 0 0 .4rem 0;}
 .ess-card h3 {font-size: 1.1rem; margin: 0 0 .3rem 0; padding: 0;}
 .ess-context b {font-weight: 700;}
+.ess-group h3 {font-size: 1.05rem; margin: .8rem 0 .3rem 0;}
+.ess-related li, .ess-group li {margin-bottom: .4rem;}
 </style>"""
 
 
@@ -98,3 +100,27 @@ def context_html(hit: Hit, corpus: Path, width: int = 400) -> str:
     after = text[p.end:p.end + width]
     return (f'<p class="ess-context">…{escape_lines(before)}<b>{escape_lines(text[p.start:p.end])}'
             f'</b>{escape_lines(after)}…</p><p class="ess-cite">{escape(p.location())}</p>')
+
+
+def related_html(items) -> str:
+    """The « Recommandations proches » of a card: citation, where from, similarity, text."""
+    if not items:
+        return "<p>Aucun passage proche.</p>"
+    rows = []
+    for item in items:
+        p = item.hit.passage
+        where = ("autre document" if item.other_document
+                 else "autre section" if item.other_section else "même section")
+        rows.append(f"<li><b>{escape(p.citation())}</b> · {where} · similarité "
+                    f"{item.hit.score:.2f}<br>{escape(p.text)}</li>")
+    return f'<ul class="ess-related">{"".join(rows)}</ul>'
+
+
+def group_html(title: str, section: str, passages: list[Passage]) -> str:
+    """A document section's passages in the theme explorer, with their citations."""
+    heading = escape(title) + (f" › {escape(section.replace(' > ', ' › '))}" if section else "")
+    rows = "".join(
+        f"<li>{'<b>Recommandation n° ' + str(p.item) + '</b> · ' if p.item is not None else ''}"
+        f"{escape(p.text)} <span class=\"ess-cite\">{escape(p.location())}</span></li>"
+        for p in passages)
+    return f'<div class="ess-group"><h3>{heading}</h3><ul>{rows}</ul></div>'

@@ -90,7 +90,7 @@ def test_a_question_the_corpus_cannot_answer_says_so(monkeypatch, real_index):
 def test_empty_and_very_long_questions_raise_nothing(monkeypatch, real_index, question):
     app = ask(page(monkeypatch, real_index), question[:2000])
     if not question.strip():
-        assert not cards(app) and not app.header
+        assert not cards(app) and "Réponse" not in [h.value for h in app.header]
     else:
         assert cards(app)
 
@@ -122,3 +122,51 @@ def test_markup_in_the_corpus_renders_as_text(monkeypatch, tmp_path):
     for raw in ("<script>", "<img", "**solidaires**", "](javascript", "$x^2$", ":red["):
         assert raw not in html, raw
     assert "&#42;&#42;solidaires&#42;&#42;" in html
+
+
+def test_the_theme_explorer_lists_a_theme_by_document_and_section(monkeypatch, real_index):
+    app = page(monkeypatch, real_index)
+    explorer = app.selectbox[0]
+    assert explorer.label == "Thème"
+    assert explorer.format_func("genre").startswith("Égalité de genre (")
+    explorer.select("genre").run()
+    assert not app.exception
+    groups = [m.value for m in app.markdown if m.value.startswith('<div class="ess-group">')]
+    gender = ("Changer la vie de nos organisations en intégrant et en incorporant une perspective "
+              "de genres")
+    section = next(g for g in groups if gender in g)
+    assert section.count("<li>") == 9 and "Recommandation n° 8" in section
+    assert "ess-cite" in section  # every passage carries its place in the file
+
+
+def test_every_card_lists_its_related_recommendations(monkeypatch, real_index):
+    app = ask(page(monkeypatch, real_index), "Que disent les textes sur la blockchain ?")
+    labels = [e.label for e in app.expander]
+    assert labels.count("Recommandations proches") == len(cards(app)) == 5
+    related = [m.value for m in app.markdown if m.value.startswith('<ul class="ess-related">')]
+    assert len(related) == 5
+    assert "Biens publics et communs" in related[0]  # the blockchain platform, another section
+    assert "autre section" in related[0] or "autre document" in related[0]
+
+
+def test_the_map_shows_the_passages_coloured_by_theme_with_their_citation(monkeypatch,
+                                                                         real_index):
+    import json
+
+    app = page(monkeypatch, real_index)
+    (chart,) = [e for e in app.main if getattr(e, "type", "") == "vega_lite_chart"]
+    spec = json.loads(chart.proto.spec)
+    assert spec["mark"]["type"] == "circle"
+    assert spec["encoding"]["color"]["field"] == "thème"
+    assert [t["field"] for t in spec["encoding"]["tooltip"]] == ["citation", "thèmes", "passage"]
+
+
+def test_map_points_place_every_passage_with_its_citation_and_themes(real_searcher):
+    from index.explore import map_points
+
+    points = map_points(real_searcher)
+    assert len(points) == len(real_searcher.passages)
+    blockchain = next(p for p in points if "blockchains" in p["passage"])
+    assert blockchain["citation"].endswith("recommandation n° 6")
+    assert "Finance" in blockchain["thèmes"]
+    assert len({(round(p["x"], 6), round(p["y"], 6)) for p in points}) > len(points) * 0.9
