@@ -84,7 +84,8 @@ with map_tab:
                "thème. Survolez un point pour lire sa citation.")
     chart = alt.Chart(pd.DataFrame(points(str(index_dir), build))).mark_circle(size=80).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
-        color=alt.Color("thème:N", legend=alt.Legend(title="Thème")),
+        color=alt.Color("thème:N", legend=alt.Legend(title="Thème"),
+                        scale=alt.Scale(scheme="tableau20")),  # 14 themes, distinct colours
         tooltip=["citation:N", "thèmes:N", "passage:N"]).properties(height=560)
     st.altair_chart(chart, width="stretch")
 
