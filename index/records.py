@@ -43,6 +43,10 @@ class Passage:
             parts.append(f"recommandation n° {self.item}")
         return " › ".join(parts)
 
+    def overlaps(self, other: Passage) -> bool:
+        """Do the two passages share characters of the same file?"""
+        return self.source == other.source and self.start < other.end and other.start < self.end
+
     def location(self) -> str:
         """Where to check the passage: `source:start-end` (character offsets)."""
         return f"{self.source}:{self.start}-{self.end}"

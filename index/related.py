@@ -66,7 +66,7 @@ def related(searcher, passage_id: str, k: int = 5) -> list[Related]:
     seen = {match_form(origin.text)}
     for row, score in fuse(dense, lexical.scores, lexical.coverage, FUSION):
         passage = searcher.passages[row]
-        if _overlaps(passage, origin) or match_form(passage.text) in seen:
+        if passage.overlaps(origin) or match_form(passage.text) in seen:
             continue
         seen.add(match_form(passage.text))
         out.append(Related(Hit(len(out) + 1, score, passage),
@@ -108,6 +108,3 @@ def _passage(searcher, passage_id: str) -> Passage:
         raise UnknownPassage(f"aucun passage n'a l'identifiant {passage_id!r} : les "
                              "identifiants sont dans la sortie de `ess search --json`") from None
 
-
-def _overlaps(a: Passage, b: Passage) -> bool:
-    return a.source == b.source and a.start < b.end and b.start < a.end

@@ -117,7 +117,7 @@ class Searcher:
         for row, score in ranked:
             passage = self.passages[row]
             form = match_form(passage.text)
-            if form in seen_texts or any(_overlap(passage, h.passage) for h in hits):
+            if form in seen_texts or any(passage.overlaps(h.passage) for h in hits):
                 continue
             seen_texts.add(form)
             hits.append(Hit(len(hits) + 1, score, passage))
@@ -132,9 +132,6 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     part = np.argpartition(-scores, n - 1)[:n]
     return part[np.argsort(-scores[part], kind="stable")]
 
-
-def _overlap(a: Passage, b: Passage) -> bool:
-    return a.source == b.source and a.start < b.end and b.start < a.end
 
 
 def narrow(hits: list[Hit], titles: list[str] | None = None,
