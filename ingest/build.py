@@ -22,7 +22,8 @@ from index.records import Passage
 from index.text import collapse, with_context
 from index.themes import build_themes, find_catalogue
 from ingest import embed
-from ingest.embed import Embedder, info
+from ingest.embed import Embedder, canonical_name, info
+from ingest.previous import Changes, compare, previous_manifest, reusable_vectors, vector_key
 from ingest.read import Document, Skipped, read_corpus
 from ingest.split import split_text
 
@@ -34,6 +35,9 @@ class BuildReport:
     passages: int
     seconds: float
     skipped: list[Skipped] = field(default_factory=list)
+    changes: Changes | None = None  # None for a first build or a --rebuild
+    embedded: int = 0  # passages embedded this time (the others kept their vectors)
+    written: bool = True  # False when nothing had changed and the index was left as it was
 
 
 def passages_of(document: Document, split: SplitConfig) -> list[Passage]:
@@ -67,10 +71,15 @@ def embedding_text(passage: Passage) -> str:
 def build(corpus: Path, index_dir: Path, model: str | None = None,
           split: SplitConfig | None = None, batch_size: int = 32,
           show_progress: bool = True, embedder: Embedder | None = None,
-          fusion: FusionConfig | None = None) -> BuildReport:
-    """Index every readable .txt/.md file under `corpus` into `index_dir`."""
+          fusion: FusionConfig | None = None, rebuild: bool = False) -> BuildReport:
+    """Index every readable .txt/.md file under `corpus` into `index_dir`.
+
+    On an existing index (unless `rebuild`), passages that did not change keep their
+    vectors, and when nothing changed at all the index is left as it is.
+    """
     began = time.perf_counter()
     split = split or SplitConfig()
+    fusion = fusion or FusionConfig()
     if not corpus.is_dir():
         raise CorpusError(f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier "
                           "qui contient vos fichiers .txt et .md")
@@ -78,35 +87,81 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     if not documents:
         raise CorpusError(f"aucun fichier .txt ou .md lisible dans {corpus} : ajoutez-y des "
                           "documents ou indiquez un autre dossier")
+    name = embedder.name if embedder is not None else canonical_name(model)
+    catalogue = find_catalogue(corpus)
+    # The vectors depend on the model and the splitting; the rest of the index also on
+    # the fusion settings, the titles table and the theme catalogue.
+    vector_settings = {"model": name, "splitting": split.to_dict()}
+    settings = {**vector_settings, "fusion": fusion.to_dict(),
+                "inputs": _inputs_sha256(corpus, catalogue)}
+    files = {doc.source: doc.sha256 for doc in documents}
+    previous = None if rebuild else previous_manifest(index_dir)
+    if previous is not None and {k: previous.get("settings", {}).get(k)
+                                 for k in vector_settings} != vector_settings:
+        previous = None  # another model or other splitting: no vector to reuse
+    changes = compare(previous["files"], files) if previous else None
+    if changes is not None and changes.none and previous.get("settings") == settings:
+        return BuildReport(store.current(index_dir), len(documents), previous["passages"],
+                           time.perf_counter() - began, skipped, changes, 0, written=False)
     passages = [p for doc in documents for p in passages_of(doc, split)]
     embedder = embedder or embed.load_embedder(model)
-    vectors = _embed(embedder, passages, batch_size, show_progress)
+    known = reusable_vectors(index_dir) if previous else {}
+    vectors, embedded = _vectors(embedder, passages, known, batch_size, show_progress)
     lexical = LexicalIndex.build([p.text for p in passages])
     no_answer = calibrate(embedder, vectors, lexical)
-    themes = build_themes(find_catalogue(corpus), passages, vectors, embedder)
+    themes = build_themes(catalogue, passages, vectors, embedder)
     manifest = {
         "model": info(embedder),
         "splitting": split.to_dict(),
+        "settings": settings,
         "lexical": lexical.settings(),
-        "fusion": (fusion or FusionConfig()).to_dict(),
+        "fusion": fusion.to_dict(),
         "no_answer": no_answer,
         "themes": {"catalogue": themes.catalogue, "sha256": themes.sha256,
                    "count": len(themes.themes)},
         "corpus": str(corpus.resolve()),
-        "files": {doc.source: doc.sha256 for doc in documents},
+        "files": files,
         "encodings": {doc.source: doc.encoding for doc in documents},
         "skipped": {s.source: s.reason for s in skipped},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     folder = store.write(index_dir, passages, vectors, lexical, manifest, themes)
-    return BuildReport(folder, len(documents), len(passages),
-                       time.perf_counter() - began, skipped)
+    return BuildReport(folder, len(documents), len(passages), time.perf_counter() - began,
+                       skipped, changes, embedded)
+
+
+def _inputs_sha256(corpus: Path, catalogue: Path | None) -> str:
+    """What besides the documents shapes the index: the titles table and the themes."""
+    digest = hashlib.sha256()
+    for path in (corpus / "README.md", catalogue):
+        if path is not None and path.is_file():
+            digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _vectors(embedder, passages, known, batch_size, show_progress):
+    """Every passage's vector: the previous build's when it has it, else embedded now."""
+    import numpy as np
+
+    keys = [vector_key(p.id, embedding_text(p)) for p in passages]
+    missing = [i for i, key in enumerate(keys) if key not in known]
+    fresh = _embed(embedder, [passages[i] for i in missing], batch_size, show_progress)
+    vectors = np.empty((len(passages), embedder.dim), dtype=np.float32)
+    for i, key in enumerate(keys):
+        if key in known:
+            vectors[i] = known[key]
+    if missing:
+        vectors[missing] = fresh
+    return vectors, len(missing)
 
 
 def _embed(embedder: Embedder, passages: list[Passage], batch_size: int, show_progress: bool):
     from tqdm import tqdm
 
     texts = [embedding_text(p) for p in passages]
+    if not texts:
+        return None
     with tqdm(total=len(texts), desc="Embedding", unit="passage", disable=not show_progress,
               leave=False) as bar:
         return embedder.embed_passages(texts, batch_size=batch_size, progress=bar.update)

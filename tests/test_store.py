@@ -135,7 +135,7 @@ def test_failed_build_leaves_the_old_index(built):
     old = store.load(index_dir).passages
     make_corpus(corpus, extra=True)
     with pytest.raises(RuntimeError, match="embedding interrupted"):
-        build(corpus, index_dir, embedder=FakeEmbedder(fail_after=1), show_progress=False)
+        build(corpus, index_dir, embedder=FakeEmbedder(fail_after=0), show_progress=False)
     assert (index_dir / "CURRENT").read_text(encoding="utf-8") == before
     assert store.load(index_dir).passages == old
     assert leftovers(index_dir) == []

@@ -1,0 +1,74 @@
+"""What the previous build of an index can lend to the next: file hashes and vectors.
+
+`ess ingest` on an existing index reads every file again (cheap) but embeds only
+the passages whose text or section is new: a passage keeps its vector when the
+previous build has the same passage id (same file, same text) read the same way by
+the model (same section path). The result is the index a full rebuild would give,
+since the model is deterministic. A previous build made with another model or other
+splitting settings lends nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index import store
+from index.errors import EssError
+
+
+@dataclass(frozen=True)
+class Changes:
+    added: list[str] = field(default_factory=list)
+    modified: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def none(self) -> bool:
+        return not (self.added or self.modified or self.deleted)
+
+    def summary(self) -> str:
+        """« 2 ajoutés, 1 modifié, 1 supprimé, 40 inchangés »
+
+        >>> Changes(["a", "b"], ["c"], ["d"], ["e"] * 40).summary()
+        '2 ajoutés, 1 modifié, 1 supprimé, 40 inchangés'
+        """
+        parts = [(len(self.added), "ajouté"), (len(self.modified), "modifié"),
+                 (len(self.deleted), "supprimé"), (len(self.unchanged), "inchangé")]
+        return ", ".join(f"{n} {word}{'s' if n > 1 else ''}" for n, word in parts)
+
+
+def compare(before: dict[str, str], after: dict[str, str]) -> Changes:
+    """File-level changes between two {source: sha256} maps."""
+    return Changes(
+        added=sorted(s for s in after if s not in before),
+        modified=sorted(s for s in after if s in before and before[s] != after[s]),
+        deleted=sorted(s for s in before if s not in after),
+        unchanged=sorted(s for s in after if before.get(s) == after[s]))
+
+
+def previous_manifest(index_dir: Path) -> dict | None:
+    """The manifest of the index's current build, or None if it has no usable one."""
+    try:
+        return store.read_manifest(store.current(index_dir))
+    except EssError:
+        return None
+
+
+def reusable_vectors(index_dir: Path) -> dict[str, object]:
+    """The previous build's vectors by `vector_key`; empty if it cannot be read."""
+    try:
+        built = store.load(index_dir)
+    except EssError:
+        return {}
+    vectors = built.vectors.reconstruct_n(0, built.vectors.ntotal)
+    from ingest.build import embedding_text
+
+    return {vector_key(p.id, embedding_text(p)): vectors[row]
+            for row, p in enumerate(built.passages)}
+
+
+def vector_key(passage_id: str, text: str) -> str:
+    return hashlib.sha256(f"{passage_id}\n{text}".encode()).hexdigest()
