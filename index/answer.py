@@ -180,7 +180,7 @@ class Answerer:
         calibration = searcher.store.manifest.get("no_answer")
         if not isinstance(calibration, dict) or "threshold" not in calibration:
             raise IndexUnreadable(f"l'index {searcher.store.folder} n'a pas de seuil de "
-                                  "réponse calibré : reconstruisez-le avec `ess ingest`")
+                                  "réponse calibré : reconstruisez-le avec `ess ingest --rebuild`")
         self.threshold = float(calibration["threshold"])
 
     def answer(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:

@@ -47,7 +47,7 @@ class Searcher:
             raise ModelMismatch(
                 f"le modèle {self.embedder.name!r} donne des vecteurs de dimension "
                 f"{self.embedder.dim}, l'index {index_dir} en contient de dimension "
-                f"{built_with['dim']} : reconstruisez-le avec `ess ingest`"
+                f"{built_with['dim']} : reconstruisez-le avec `ess ingest --rebuild`"
             )
         self.fusion = FusionConfig.from_dict(self.store.manifest["fusion"])
         self._vectors: dict[str, np.ndarray] = {}

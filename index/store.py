@@ -39,7 +39,7 @@ CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
-REBUILD = "reconstruisez-le avec `ess ingest`"
+REBUILD = "reconstruisez-le avec `ess ingest --rebuild`"
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def test_the_answerer_answers_above_the_threshold_and_not_below(searcher):
 
 def test_an_index_without_calibration_says_to_rebuild(searcher, tmp_path):
     searcher.store.manifest.pop("no_answer")
-    with pytest.raises(IndexUnreadable, match="reconstruisez-le avec `ess ingest`"):
+    with pytest.raises(IndexUnreadable, match="reconstruisez-le avec `ess ingest --rebuild`"):
         Answerer(searcher)
     assert store.load(tmp_path / "index").manifest["no_answer"]  # the file is untouched
 

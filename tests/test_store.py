@@ -29,7 +29,7 @@ from index.search import Searcher
 from ingest.build import build, passages_of
 from ingest.read import read_corpus
 
-REBUILD = "reconstruisez-le avec `ess ingest`"
+REBUILD = "reconstruisez-le avec `ess ingest --rebuild`"
 FILES = {
     "finance.txt": "## FINANCE SOLIDAIRE\n\n"
                    "1. Créer des fonds d'investissement dédiés aux coopératives agricoles.\n"
@@ -273,7 +273,7 @@ def test_damaged_build_is_unreadable(built, capfd, damage, message):
                          "cherchez sans --model"),
     ({"embedder": FakeEmbedder(name="fake", dim=32)},
      "le modèle 'fake' donne des vecteurs de dimension 32, l'index {index} en contient de "
-     "dimension 64 : reconstruisez-le avec `ess ingest`"),
+     "dimension 64 : reconstruisez-le avec `ess ingest --rebuild`"),
 ], ids=["name", "dimension"])
 def test_model_mismatch(built, options, message):
     _, index_dir = built
