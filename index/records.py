@@ -22,13 +22,14 @@ class Passage:
     start: int
     end: int
     text: str  # the source text between start and end, white space collapsed
+    page: int | None = None  # the page a PDF passage starts on
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, row: dict) -> Passage:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__ if name in row})
 
     def citation(self) -> str:
         """Human citation: document › section › recommendation n° N.
@@ -41,6 +42,8 @@ class Passage:
             parts.append(self.section.replace(" > ", " › "))
         if self.item is not None:
             parts.append(f"recommandation n° {self.item}")
+        if self.page is not None:
+            parts.append(f"p. {self.page}")
         return " › ".join(parts)
 
     def overlaps(self, other: Passage) -> bool:

@@ -81,6 +81,8 @@ def card_html(number: int, hit: Hit, spans: list[tuple[int, int]]) -> str:
     cite = [escape(p.section) if p.section else "Sans section"]
     if p.item is not None:
         cite.append(f"recommandation n° {p.item}")
+    if p.page is not None:
+        cite.append(f"p. {p.page}")
     cite.append(f"pertinence {hit.score:.2f}")
     return (f'<div class="ess-card" id="passage-{number}"><h3>[{number}] {escape(p.title)}</h3>'
             f'<p class="ess-cite">{" · ".join(cite)}</p>'

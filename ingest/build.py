@@ -6,6 +6,7 @@ atomic step, so a failure anywhere here leaves the previous index in use.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -49,8 +50,9 @@ def passages_of(document: Document, split: SplitConfig) -> list[Passage]:
         seen[pid] = seen.get(pid, 0) + 1
         if seen[pid] > 1:  # the same text twice in one file
             pid = f"{pid}-{seen[pid]}"
+        page = bisect.bisect_right(document.pages, piece.start) if document.pages else None
         out.append(Passage(pid, document.source, document.title, " > ".join(piece.section),
-                           piece.item, piece.start, piece.end, text))
+                           piece.item, piece.start, piece.end, text, page))
     return out
 
 
@@ -82,11 +84,11 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     fusion = fusion or FusionConfig()
     if not corpus.is_dir():
         raise CorpusError(f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier "
-                          "qui contient vos fichiers .txt et .md")
+                          "qui contient vos documents (.txt, .md, .pdf, .docx, .html)")
     documents, skipped = read_corpus(corpus)
     if not documents:
-        raise CorpusError(f"aucun fichier .txt ou .md lisible dans {corpus} : ajoutez-y des "
-                          "documents ou indiquez un autre dossier")
+        raise CorpusError(f"aucun document lisible (.txt, .md, .pdf, .docx, .html) dans "
+                          f"{corpus} : ajoutez-y des documents ou indiquez un autre dossier")
     name = embedder.name if embedder is not None else canonical_name(model)
     catalogue = find_catalogue(corpus)
     # The vectors depend on the model and the splitting; the rest of the index also on

@@ -17,19 +17,18 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import formats
+from ingest.formats import UnreadableFile
+
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md", *formats.SUFFIXES)
 CATALOGUE = "README.md"  # the corpus folder's own description, not a document
 # Encodings charset-normalizer may choose between when a file is not UTF-8:
 # left free, it reads short French latin-1 text as cp1250 or even UTF-16.
 WESTERN = ["utf_8", "cp1252", "latin_1", "iso8859_15"]
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
          (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
-
-
-class UnreadableFile(Exception):
-    """A file that cannot be decoded as text; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,8 @@ class Document:
     text: str
     title: str
     sha256: str
-    encoding: str
+    encoding: str  # the text encoding, or "pdf", "docx", "html"
+    pages: tuple[int, ...] = ()  # offset where each page starts (PDF only)
 
 
 @dataclass(frozen=True)
@@ -81,11 +81,20 @@ def _detect(data: bytes) -> str:
 
 def read_text(path: Path) -> str:
     """The text of a corpus file, as passage offsets index it."""
-    return decode(path.read_bytes())[0]
+    return read_file(path, path.read_bytes())[0]
+
+
+def read_file(path: Path, data: bytes) -> tuple[str, str, tuple[int, ...]]:
+    """(text, encoding or format, page starts) of a corpus file of any supported kind."""
+    if path.suffix.lower() in formats.SUFFIXES:
+        extracted = formats.extract(path, data)
+        return extracted.text, path.suffix.lower().lstrip("."), extracted.pages
+    text, encoding = decode(data)
+    return text, encoding, ()
 
 
 def find_files(root: Path) -> list[Path]:
-    """Corpus files under `root`: .txt and .md, recursively, in a stable order.
+    """Corpus files under `root`: .txt, .md, .pdf, .docx, .html, recursively, in a stable order.
 
     Hidden files and folders and README.md files (which describe a folder, not a
     report) are left out; symbolic links to folders are not followed (no loops).
@@ -109,7 +118,7 @@ def read_corpus(root: Path) -> tuple[list[Document], list[Skipped]]:
         source = path.relative_to(root).as_posix()
         try:
             data = path.read_bytes()
-            text, encoding = decode(data)
+            text, encoding, pages = read_file(path, data)
         except (OSError, UnreadableFile, UnicodeDecodeError) as exc:
             skipped.append(Skipped(source, _reason(exc)))
             continue
@@ -118,7 +127,7 @@ def read_corpus(root: Path) -> tuple[list[Document], list[Skipped]]:
             continue
         title = titles.get(source) or guess_title(path, text)
         digest = hashlib.sha256(data).hexdigest()
-        documents.append(Document(path, source, text, title, digest, encoding))
+        documents.append(Document(path, source, text, title, digest, encoding, pages))
     for item in skipped:
         log.warning("ignoré : %s (%s)", item.source, item.reason)
     return documents, skipped

@@ -189,15 +189,15 @@ def test_ingest_of_an_empty_folder(tmp_path, fake_model, capsys):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     assert_error(capsys, ["ingest", corpus, "--index", tmp_path / "index"],
-                 f"aucun fichier .txt ou .md lisible dans {corpus} : ajoutez-y des documents "
-                 "ou indiquez un autre dossier")
+                 f"aucun document lisible (.txt, .md, .pdf, .docx, .html) dans {corpus} : "
+                 "ajoutez-y des documents ou indiquez un autre dossier")
 
 
 def test_ingest_of_a_missing_folder(tmp_path, fake_model, capsys):
     corpus = tmp_path / "absent"
     assert_error(capsys, ["ingest", corpus, "--index", tmp_path / "index"],
                  f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier qui "
-                 "contient vos fichiers .txt et .md")
+                 "contient vos documents (.txt, .md, .pdf, .docx, .html)")
 
 
 def test_eval_with_a_missing_question_file(index_dir, tmp_path, capsys):

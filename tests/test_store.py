@@ -310,7 +310,7 @@ def test_build_of_a_missing_corpus(tmp_path):
         build(missing, tmp_path / "index", embedder=FakeEmbedder(), show_progress=False)
     assert str(caught.value) == (
         f"le dossier du corpus {missing} n'existe pas : indiquez le dossier qui contient "
-        "vos fichiers .txt et .md")
+        "vos documents (.txt, .md, .pdf, .docx, .html)")
     assert not (tmp_path / "index").exists()
 
 
@@ -322,6 +322,6 @@ def test_build_of_a_corpus_with_nothing_readable(tmp_path):
     with pytest.raises(CorpusError) as caught:
         build(corpus, tmp_path / "index", embedder=FakeEmbedder(), show_progress=False)
     assert str(caught.value) == (
-        f"aucun fichier .txt ou .md lisible dans {corpus} : ajoutez-y des documents ou "
-        "indiquez un autre dossier")
+        f"aucun document lisible (.txt, .md, .pdf, .docx, .html) dans {corpus} : "
+        "ajoutez-y des documents ou indiquez un autre dossier")
     assert not (tmp_path / "index").exists()

@@ -1,0 +1,135 @@
+"""PDF, Word and HTML files: text, structure, page numbers, refusals (fixtures made here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.config import SplitConfig
+from index.text import collapse
+from ingest.build import passages_of
+from ingest.read import read_corpus, read_text
+
+
+def pdf(path, pages):
+    from fpdf import FPDF
+
+    document = FPDF()
+    document.set_font("Helvetica", size=12)
+    for lines in pages:
+        document.add_page()
+        for line in lines:
+            document.cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    document.output(str(path))
+
+
+def scanned_pdf(path, tmp_path):
+    from fpdf import FPDF
+    from PIL import Image
+
+    picture = tmp_path / "scan.png"
+    Image.new("RGB", (200, 100), "white").save(picture)
+    document = FPDF()
+    document.add_page()
+    document.image(str(picture), x=10, y=10, w=100)
+    document.output(str(path))
+
+
+def docx_file(path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Rapport annuel", level=0)
+    document.add_heading("Finance solidaire", level=1)
+    document.add_paragraph("Le réseau a formulé deux propositions.")
+    document.add_paragraph("Créer un fonds de garantie pour les coopératives.",
+                           style="List Number")
+    document.add_paragraph("Former les élus au microcrédit.", style="List Number")
+    document.add_heading("Égalité", level=1)
+    document.add_paragraph("Promouvoir le leadership féminin.", style="List Number")
+    document.save(str(path))
+
+
+HTML = """<html><head><title>Rapport</title><style>p {color: red}</style>
+<script>var tracker = "ne pas indexer";</script></head><body>
+<nav>Accueil · Contact</nav><header>Bandeau du site</header>
+<main><h1>Rapport ESS</h1><h2>Finance</h2>
+<p>Les banques coopératives prêtent aux associations.</p>
+<ol><li>Créer un fonds de garantie.</li><li>Former les élus au <b>microcrédit</b>.</li></ol>
+</main><footer>Mentions légales</footer></body></html>"""
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    pdf(folder / "feuille.pdf", [
+        ["FINANCE", "1. Creer des fonds de garantie pour les"],
+        ["cooperatives agricoles du territoire.", "2. Former les elus au microcredit."]])
+    scanned_pdf(folder / "scan.pdf", tmp_path)
+    (folder / "abime.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog")
+    docx_file(folder / "rapport.docx")
+    (folder / "abime.docx").write_bytes(b"PK\x03\x04 pas vraiment un zip")
+    (folder / "page.html").write_text(HTML, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def read(corpus):
+    documents, skipped = read_corpus(corpus)
+    return ({d.source: d for d in documents}, {s.source: s.reason for s in skipped})
+
+
+def layout(document):
+    return [(p.section, p.item, p.page, p.text) for p in passages_of(document, SplitConfig())]
+
+
+def test_a_pdf_keeps_its_pages_and_rejoins_a_recommendation_cut_by_a_page_break(read):
+    documents, _ = read
+    assert layout(documents["feuille.pdf"]) == [
+        ("Finance", 1, 1, "Creer des fonds de garantie pour les cooperatives agricoles du "
+                          "territoire."),
+        ("Finance", 2, 2, "Former les elus au microcredit.")]
+    passage = passages_of(documents["feuille.pdf"], SplitConfig())[1]
+    assert passage.citation().endswith("› recommandation n° 2 › p. 2")
+
+
+def test_unreadable_pdfs_and_word_files_are_skipped_with_their_reason(read):
+    _, skipped = read
+    assert skipped == {
+        "scan.pdf": "PDF sans couche de texte (document numérisé ?) : la reconnaissance de "
+                    "caractères (OCR) n'est pas prise en charge",
+        "abime.pdf": skipped["abime.pdf"], "abime.docx": skipped["abime.docx"]}
+    assert skipped["abime.pdf"].startswith("PDF abîmé ou illisible (")
+    assert skipped["abime.docx"].startswith("fichier Word abîmé ou illisible (")
+
+
+def test_word_headings_become_sections_and_numbered_lists_items(read):
+    documents, _ = read
+    document = documents["rapport.docx"]
+    assert document.title == "Rapport annuel"
+    assert layout(document) == [
+        ("Finance solidaire", None, None, "Le réseau a formulé deux propositions."),
+        ("Finance solidaire", 1, None, "Créer un fonds de garantie pour les coopératives."),
+        ("Finance solidaire", 2, None, "Former les élus au microcrédit."),
+        ("Égalité", 1, None, "Promouvoir le leadership féminin.")]
+
+
+def test_html_gives_the_main_text_with_its_headings_and_numbered_items(read):
+    documents, _ = read
+    document = documents["page.html"]
+    assert document.title == "Rapport ESS"
+    assert layout(document) == [
+        ("Finance", None, None, "Les banques coopératives prêtent aux associations."),
+        ("Finance", 1, None, "Créer un fonds de garantie."),
+        ("Finance", 2, None, "Former les élus au microcrédit.")]
+    for noise in ("tracker", "Accueil", "Bandeau", "Mentions", "color"):
+        assert noise not in document.text
+
+
+def test_citations_of_every_format_check_out(read, corpus):
+    documents, _ = read
+    for document in documents.values():
+        text = read_text(corpus / document.source)
+        assert text == document.text
+        for p in passages_of(document, SplitConfig()):
+            assert collapse(text[p.start:p.end]) == p.text
