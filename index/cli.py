@@ -6,7 +6,10 @@
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
     ess themes [--json] | ess theme THEME_ID [--json]
 
-A user's mistake (an `EssError`) prints `Error: …` on standard error and exits 1.
+Exit status: 0 when the command did its work (an ingest that skipped unreadable files
+too: they are listed on standard error, and `--strict` turns them into an error); 1 for
+a user's mistake (an `EssError`, printed as `Error: …` on standard error); 2 for a
+command line argparse rejects.
 Heavy libraries are imported by the commands that need them, so `--help` is instant.
 """
 
@@ -58,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
                              "sentence-transformers (dossier ou nom en cache)")
     ingest.add_argument("--rebuild", action="store_true",
                         help="tout recalculer, sans reprendre les vecteurs de l'index existant")
+    ingest.add_argument("--strict", action="store_true",
+                        help="échouer (statut 1, index inchangé) si un fichier est illisible")
     ingest.add_argument("--quiet", action="store_true", help="sans barre de progression")
     ingest.set_defaults(run=_ingest)
 
@@ -136,7 +141,7 @@ def _ingest(args) -> int:
     config = Config(**{name: value for name, value in overrides.items() if value})
     report = build(config.corpus, config.index, model=config.model, split=config.split,
                    batch_size=config.batch_size, fusion=config.fusion,
-                   show_progress=not args.quiet, rebuild=args.rebuild)
+                   show_progress=not args.quiet, rebuild=args.rebuild, strict=args.strict)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
     if report.changes is None:

@@ -73,7 +73,8 @@ def embedding_text(passage: Passage) -> str:
 def build(corpus: Path, index_dir: Path, model: str | None = None,
           split: SplitConfig | None = None, batch_size: int = 32,
           show_progress: bool = True, embedder: Embedder | None = None,
-          fusion: FusionConfig | None = None, rebuild: bool = False) -> BuildReport:
+          fusion: FusionConfig | None = None, rebuild: bool = False,
+          strict: bool = False) -> BuildReport:
     """Index every readable .txt/.md file under `corpus` into `index_dir`.
 
     On an existing index (unless `rebuild`), passages that did not change keep their
@@ -86,6 +87,9 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         raise CorpusError(f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier "
                           "qui contient vos documents (.txt, .md, .pdf, .docx, .html)")
     documents, skipped = read_corpus(corpus)
+    if strict and skipped:
+        listed = "; ".join(f"{s.source} ({s.reason})" for s in skipped)
+        raise CorpusError(f"{len(skipped)} fichier(s) illisible(s) et --strict : {listed}")
     if not documents:
         raise CorpusError(f"aucun document lisible (.txt, .md, .pdf, .docx, .html) dans "
                           f"{corpus} : ajoutez-y des documents ou indiquez un autre dossier")

@@ -23,6 +23,9 @@ from ingest.formats import UnreadableFile
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", *formats.SUFFIXES)
+# Larger files are skipped: 20 MB of text is about 20,000 passages, hours of embedding on
+# 2 cores. ESS_MAX_FILE_MB raises the limit.
+MAX_FILE_MB = 20
 CATALOGUE = "README.md"  # the corpus folder's own description, not a document
 # Encodings charset-normalizer may choose between when a file is not UTF-8:
 # left free, it reads short French latin-1 text as cp1250 or even UTF-16.
@@ -117,6 +120,12 @@ def read_corpus(root: Path) -> tuple[list[Document], list[Skipped]]:
     for path in find_files(root):
         source = path.relative_to(root).as_posix()
         try:
+            limit = float(os.environ.get("ESS_MAX_FILE_MB") or MAX_FILE_MB)
+            size = path.stat().st_size
+            if size > limit * 1_000_000:
+                raise UnreadableFile(f"fichier trop volumineux ({size / 1_000_000:.0f} Mo, plus "
+                                     f"de {limit:g} Mo) : découpez-le, ou relevez la limite avec "
+                                     "ESS_MAX_FILE_MB")
             data = path.read_bytes()
             text, encoding, pages = read_file(path, data)
         except (OSError, UnreadableFile, UnicodeDecodeError) as exc:

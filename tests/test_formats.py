@@ -133,3 +133,28 @@ def test_citations_of_every_format_check_out(read, corpus):
         assert text == document.text
         for p in passages_of(document, SplitConfig()):
             assert collapse(text[p.start:p.end]) == p.text
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_the_way_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("ESS_MAX_FILE_MB", "0.001")  # 1,000 bytes
+    (tmp_path / "gros.txt").write_text("Une phrase sur les coopératives. " * 100, encoding="utf-8")
+    (tmp_path / "petit.txt").write_text("Une phrase.", encoding="utf-8")
+    documents, skipped = read_corpus(tmp_path)
+    assert [d.source for d in documents] == ["petit.txt"]
+    assert [(s.source, s.reason) for s in skipped] == [
+        ("gros.txt", "fichier trop volumineux (0 Mo, plus de 0.001 Mo) : découpez-le, ou "
+                     "relevez la limite avec ESS_MAX_FILE_MB")]
+
+
+def test_strict_ingest_refuses_unreadable_files_and_writes_nothing(corpus, tmp_path, capsys,
+                                                                   fake_model):
+    from index.cli import main
+
+    code = main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet",
+                 "--strict"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("Error: 3 fichier(s) illisible(s) et --strict : ")
+    assert "scan.pdf (PDF sans couche de texte" in err
+    assert not (tmp_path / "index").exists()
+    assert main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"]) == 0
+    assert capsys.readouterr().err.count("Ignoré : ") == 3
