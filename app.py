@@ -21,6 +21,8 @@ from index.explore import map_points, theme_groups
 from index.related import related
 from index.render import STYLE, answer_html, card_html, context_html, group_html, related_html
 from index.search import Searcher, narrow, sections_of
+from ingest.build import build
+from ingest.upload import save_upload
 
 EXAMPLES = [
     "Comment financer les entreprises de l'ESS ?",
@@ -62,7 +64,27 @@ except EssError as exc:
     st.stop()
 searcher = answerer.searcher
 
-ask_tab, themes_tab, map_tab = st.tabs(["Question", "Thèmes", "Carte des passages"])
+ask_tab, themes_tab, map_tab, add_tab = st.tabs(["Question", "Thèmes", "Carte des passages",
+                                                 "Ajouter un document"])
+
+with add_tab:
+    st.header("Ajouter un document")
+    corpus_dir = Path(searcher.store.manifest["corpus"])
+    st.caption(f"Le document est enregistré dans {corpus_dir}, puis l'index est mis à jour : "
+               "seuls ses passages sont calculés. Les autres onglets répondent pendant ce temps "
+               "avec l'index actuel.")
+    upload = st.file_uploader("Document : PDF, Word, HTML, Markdown ou texte (20 Mo au plus)",
+                              type=["pdf", "docx", "html", "htm", "md", "txt"])
+    if upload is not None and st.button("Ajouter au corpus et mettre l'index à jour"):
+        try:
+            saved = save_upload(corpus_dir, upload.name, upload.getvalue())
+            with st.status(f"Indexation de {saved.name}…") as status:
+                model = searcher.store.manifest["model"]["name"]
+                report = build(corpus_dir, index_dir, model=model, show_progress=False)
+                summary = report.changes.summary() if report.changes else "index reconstruit"
+                status.update(label=f"{saved.name} ajouté ({summary}).", state="complete")
+        except EssError as exc:
+            st.error(str(exc))
 
 with themes_tab:
     st.header("Explorer un thème")
