@@ -36,14 +36,14 @@ st.set_page_config(page_title="Recherche ESS", page_icon="🔎", layout="wide")
 
 
 @st.cache_resource(show_spinner="Chargement du modèle et de l'index…")
-def load(index_dir: str, build: str) -> Answerer:
+def load(index_dir: str, build_name: str) -> Answerer:
     """One Answerer per index build: a new ingest is picked up at the next question."""
     return Answerer(Searcher(Path(index_dir)))
 
 
 @st.cache_data(show_spinner=False)
-def points(index_dir: str, build: str) -> list[dict]:
-    return map_points(load(index_dir, build).searcher)
+def points(index_dir: str, build_name: str) -> list[dict]:
+    return map_points(load(index_dir, build_name).searcher)
 
 
 def ask(question: str) -> None:
@@ -57,8 +57,8 @@ st.caption("Posez une question en français : la réponse est faite de phrases d
 
 index_dir = default_index()
 try:
-    build = store.current(index_dir).name
-    answerer = load(str(index_dir), build)
+    current_build = store.current(index_dir).name
+    answerer = load(str(index_dir), current_build)
 except EssError as exc:
     st.error(str(exc))  # it says which command builds or rebuilds the index
     st.stop()
@@ -104,7 +104,8 @@ with map_tab:
     st.caption("Chaque point est un passage, placé selon sa proximité de sens avec les autres "
                "(les deux axes principaux des vecteurs du modèle) et coloré par son premier "
                "thème. Survolez un point pour lire sa citation.")
-    chart = alt.Chart(pd.DataFrame(points(str(index_dir), build))).mark_circle(size=80).encode(
+    frame = pd.DataFrame(points(str(index_dir), current_build))
+    chart = alt.Chart(frame).mark_circle(size=80).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
         color=alt.Color("thème:N", legend=alt.Legend(title="Thème"),
                         scale=alt.Scale(scheme="tableau20")),  # 14 themes, distinct colours

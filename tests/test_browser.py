@@ -11,7 +11,9 @@ where it fails: CI must run it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,19 +55,18 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture
-def page_url(real_index, tmp_path):
-    """The page, served by streamlit over the real index, until the test ends."""
+@contextlib.contextmanager
+def serve(index_dir, log):
+    """The page, served by streamlit over the given index, until the block ends."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    log = tmp_path / "streamlit.log"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--browser.gatherUsageStats", "false"]
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                  env={**os.environ, "ESS_INDEX": str(real_index)})
+                                  env={**os.environ, "ESS_INDEX": str(index_dir)})
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + TIMEOUT
@@ -84,6 +85,12 @@ def page_url(real_index, tmp_path):
         yield url
     finally:
         _stop(server)
+
+
+@pytest.fixture
+def page_url(real_index, tmp_path):
+    with serve(real_index, tmp_path / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture
@@ -143,3 +150,32 @@ def test_question_gets_a_cited_answer(browser, page_url):
     timing = f"enter-to-answer: first question {first:.2f} s, second question {second:.2f} s"
     print(timing)
     (ARTIFACTS / "timing.txt").write_text(timing + "\n")
+
+
+def test_a_document_added_from_the_page_is_answered_at_once(browser, tmp_path):
+    from ingest.build import build
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(ROOT / "corpus", corpus)  # the upload writes here, not into the repository
+    build(corpus, index_dir, show_progress=False)
+    report = tmp_path / "nouveau-rapport.md"
+    report.write_text("# Rapport 2025\n\n## FINANCE\n\n1. Créer une banque des semences "
+                      "paysannes solidaire.\n", encoding="utf-8")
+    with serve(index_dir, tmp_path / "streamlit.log") as url:
+        browser.get(url)
+        tabs = WebDriverWait(browser, TIMEOUT).until(
+            lambda driver: driver.find_elements(By.CSS_SELECTOR, '[role="tab"]'))
+        tabs[3].click()
+        WebDriverWait(browser, TIMEOUT).until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, 'input[type="file"]'))).send_keys(str(report))
+        button = WebDriverWait(browser, TIMEOUT).until(lambda driver: next(
+            (b for b in driver.find_elements(By.TAG_NAME, "button")
+             if "Ajouter au corpus" in b.text), None))
+        button.click()
+        WebDriverWait(browser, TIMEOUT).until(lambda driver: "nouveau-rapport.md ajouté (1 ajouté"
+                                              in driver.find_element(By.TAG_NAME, "body").text)
+    assert (corpus / "nouveau-rapport.md").read_bytes() == report.read_bytes()
+    from index.search import Searcher
+
+    (hit,) = Searcher(index_dir).search("banque des semences paysannes", 1)
+    assert hit.passage.source == "nouveau-rapport.md" and hit.passage.item == 1
