@@ -96,7 +96,7 @@ class Searcher:
         if mode == "lexical":
             lexical = self.store.lexical.score(query)
             ranked = [(row, float(lexical.scores[row]))
-                      for row in _top(lexical.scores, depth) if lexical.scores[row] > 0]
+                      for row in top_rows(lexical.scores, depth) if lexical.scores[row] > 0]
             return self._distinct(ranked, k)
         vector = self.query_vector(query)[None]
         scores, rows = self.store.vectors.search(vector, depth)
@@ -104,7 +104,7 @@ class Searcher:
         if mode == "dense":
             return self._distinct(list(dense.items()), k)
         lexical = self.store.lexical.score(query)
-        extra = [int(r) for r in _top(lexical.scores, depth)
+        extra = [int(r) for r in top_rows(lexical.scores, depth)
                  if lexical.scores[r] > 0 and int(r) not in dense]
         if extra:  # candidates only BM25 found: their cosine, computed exactly
             found = self.store.vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
@@ -126,7 +126,7 @@ class Searcher:
         return hits
 
 
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
+def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
     """Indices of the n highest scores, highest first."""
     n = min(n, scores.size)
     part = np.argpartition(-scores, n - 1)[:n]
