@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ class BuildReport:
     changes: Changes | None = None  # None for a first build or a --rebuild
     embedded: int = 0  # passages embedded this time (the others kept their vectors)
     written: bool = True  # False when nothing had changed and the index was left as it was
+    # seconds per stage: read, split, load_model, embed, lexical, calibrate, themes, write
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def passages_of(document: Document, split: SplitConfig) -> list[Passage]:
@@ -81,12 +84,14 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     vectors, and when nothing changed at all the index is left as it is.
     """
     began = time.perf_counter()
+    stages = _Stages()
     split = split or SplitConfig()
     fusion = fusion or FusionConfig()
     if not corpus.is_dir():
         raise CorpusError(f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier "
                           "qui contient vos documents (.txt, .md, .pdf, .docx, .html)")
-    documents, skipped = read_corpus(corpus)
+    with stages("read"):
+        documents, skipped = read_corpus(corpus)
     if strict and skipped:
         listed = "; ".join(f"{s.source} ({s.reason})" for s in skipped)
         raise CorpusError(f"{len(skipped)} fichier(s) illisible(s) et --strict : {listed}")
@@ -109,13 +114,19 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     if changes is not None and changes.none and previous.get("settings") == settings:
         return BuildReport(store.current(index_dir), len(documents), previous["passages"],
                            time.perf_counter() - began, skipped, changes, 0, written=False)
-    passages = [p for doc in documents for p in passages_of(doc, split)]
-    embedder = embedder or embed.load_embedder(model)
-    known = reusable_vectors(index_dir) if previous else {}
-    vectors, embedded = _vectors(embedder, passages, known, batch_size, show_progress)
-    lexical = LexicalIndex.build([p.text for p in passages])
-    no_answer = calibrate(embedder, vectors, lexical)
-    themes = build_themes(catalogue, passages, vectors, embedder)
+    with stages("split"):
+        passages = [p for doc in documents for p in passages_of(doc, split)]
+    with stages("load_model"):
+        embedder = embedder or embed.load_embedder(model)
+    with stages("embed"):
+        known = reusable_vectors(index_dir) if previous else {}
+        vectors, embedded = _vectors(embedder, passages, known, batch_size, show_progress)
+    with stages("lexical"):
+        lexical = LexicalIndex.build([p.text for p in passages])
+    with stages("calibrate"):
+        no_answer = calibrate(embedder, vectors, lexical)
+    with stages("themes"):
+        themes = build_themes(catalogue, passages, vectors, embedder)
     manifest = {
         "model": info(embedder),
         "splitting": split.to_dict(),
@@ -131,9 +142,25 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         "skipped": {s.source: s.reason for s in skipped},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    folder = store.write(index_dir, passages, vectors, lexical, manifest, themes)
+    with stages("write"):
+        folder = store.write(index_dir, passages, vectors, lexical, manifest, themes)
     return BuildReport(folder, len(documents), len(passages), time.perf_counter() - began,
-                       skipped, changes, embedded)
+                       skipped, changes, embedded, stages=stages.seconds)
+
+
+class _Stages:
+    """Seconds spent in each named stage of a build: `with stages("embed"): ...`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str):
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(time.perf_counter() - began, 4)
 
 
 def _inputs_sha256(corpus: Path, catalogue: Path | None) -> str:
@@ -147,25 +174,32 @@ def _inputs_sha256(corpus: Path, catalogue: Path | None) -> str:
 
 
 def _vectors(embedder, passages, known, batch_size, show_progress):
-    """Every passage's vector: the previous build's when it has it, else embedded now."""
+    """Every passage's vector: the previous build's when it has it, else embedded now.
+
+    Each distinct text is embedded once: the same article or boilerplate sentence
+    repeated across files (« Article abrogé. ») shares one vector. Returns the
+    vectors and how many texts were embedded.
+    """
     import numpy as np
 
-    keys = [vector_key(p.id, embedding_text(p)) for p in passages]
-    missing = [i for i, key in enumerate(keys) if key not in known]
-    fresh = _embed(embedder, [passages[i] for i in missing], batch_size, show_progress)
     vectors = np.empty((len(passages), embedder.dim), dtype=np.float32)
-    for i, key in enumerate(keys):
-        if key in known:
-            vectors[i] = known[key]
-    if missing:
-        vectors[missing] = fresh
-    return vectors, len(missing)
+    todo: dict[str, list[int]] = {}  # text to embed -> rows that take its vector
+    for row, passage in enumerate(passages):
+        text = embedding_text(passage)
+        vector = known.get(vector_key(text))
+        if vector is not None:
+            vectors[row] = vector
+        else:
+            todo.setdefault(text, []).append(row)
+    fresh = _embed(embedder, list(todo), batch_size, show_progress)
+    for vector, rows in zip(fresh if todo else (), todo.values(), strict=True):
+        vectors[rows] = vector
+    return vectors, len(todo)
 
 
-def _embed(embedder: Embedder, passages: list[Passage], batch_size: int, show_progress: bool):
+def _embed(embedder: Embedder, texts: list[str], batch_size: int, show_progress: bool):
     from tqdm import tqdm
 
-    texts = [embedding_text(p) for p in passages]
     if not texts:
         return None
     with tqdm(total=len(texts), desc="Embedding", unit="passage", disable=not show_progress,

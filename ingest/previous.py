@@ -66,9 +66,11 @@ def reusable_vectors(index_dir: Path) -> dict[str, object]:
     vectors = built.vectors.reconstruct_n(0, built.vectors.ntotal)
     from ingest.build import embedding_text
 
-    return {vector_key(p.id, embedding_text(p)): vectors[row]
-            for row, p in enumerate(built.passages)}
+    return {vector_key(embedding_text(p)): vectors[row] for row, p in enumerate(built.passages)}
 
 
-def vector_key(passage_id: str, text: str) -> str:
-    return hashlib.sha256(f"{passage_id}\n{text}".encode()).hexdigest()
+def vector_key(text: str) -> str:
+    """What a vector is reused by: the text the model read, wherever it comes from (a file
+    renamed or a paragraph moved keeps its vector). The model and the splitting are
+    checked before any reuse."""
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -97,3 +97,32 @@ def test_cli_reports_what_it_did(corpus, tmp_path, capsys, fake_model):
         "1 ajouté, 0 modifié, 0 supprimé, 3 inchangés ; 5 passages dont 1 calculé en ")
     assert main(["ingest", str(corpus), "--index", index_dir, "--quiet", "--rebuild"]) == 0
     assert capsys.readouterr().out.startswith("4 fichiers, 5 passages indexés en ")
+
+
+def test_a_text_repeated_across_files_is_embedded_once(corpus, tmp_path):
+    write(corpus, "d.md", "## FINANCE\n\n1. Créer des fonds de garantie.\n")  # as in a.md
+    embedder = FakeEmbedder()
+    report = build(corpus, tmp_path / "index", embedder=embedder, show_progress=False)
+    assert report.passages == 5 and report.embedded == embedder.embedded == 4
+    built = store.load(tmp_path / "index")
+    rows = [i for i, p in enumerate(built.passages) if p.text == "Créer des fonds de garantie."]
+    assert len(rows) == 2 and {built.passages[i].source for i in rows} == {"a.md", "d.md"}
+    vectors = built.vectors.reconstruct_n(0, built.vectors.ntotal)
+    assert np.array_equal(vectors[rows[0]], vectors[rows[1]])
+
+
+def test_a_renamed_file_keeps_its_vectors(corpus, tmp_path):
+    index_dir = tmp_path / "index"
+    build(corpus, index_dir, embedder=FakeEmbedder(), show_progress=False)
+    (corpus / "b.md").rename(corpus / "genre.md")
+    embedder = FakeEmbedder()
+    report = build(corpus, index_dir, embedder=embedder, show_progress=False)
+    assert report.changes.summary() == "1 ajouté, 0 modifié, 1 supprimé, 2 inchangés"
+    assert report.embedded == embedder.embedded == 0
+
+
+def test_a_build_reports_the_seconds_of_each_stage(corpus, tmp_path):
+    report = build(corpus, tmp_path / "index", embedder=FakeEmbedder(), show_progress=False)
+    assert list(report.stages) == ["read", "split", "load_model", "embed", "lexical",
+                                   "calibrate", "themes", "write"]
+    assert all(seconds >= 0 for seconds in report.stages.values())

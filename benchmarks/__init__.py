@@ -1,0 +1,1 @@
+"""The benchmark suite: scripts run on demand, documented in docs/performance.md (not tests)."""
