@@ -1,6 +1,6 @@
 """`ess`: the command line. It parses arguments, calls the library, prints results.
 
-    ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--quiet]
+    ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--vectors KIND] [--quiet]
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--json]
     ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--json]
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="tout recalculer, sans reprendre les vecteurs de l'index existant")
     ingest.add_argument("--strict", action="store_true",
                         help="échouer (statut 1, index inchangé) si un fichier est illisible")
+    ingest.add_argument("--vectors", choices=("auto", "flat", "hnsw"), default=None,
+                        help="index vectoriel : flat (exact), hnsw (approché, pour les grands "
+                             "corpus) ; auto (défaut) : exact jusqu'à 20 000 passages")
     ingest.add_argument("--quiet", action="store_true", help="sans barre de progression")
     ingest.set_defaults(run=_ingest)
 
@@ -137,11 +140,13 @@ def _positive(value: str) -> int:
 def _ingest(args) -> int:
     from ingest.build import build
 
-    overrides = {"corpus": args.corpus, "index": args.index, "model": args.model}
+    overrides = {"corpus": args.corpus, "index": args.index, "model": args.model,
+                 "vector_kind": args.vectors}
     config = Config(**{name: value for name, value in overrides.items() if value})
     report = build(config.corpus, config.index, model=config.model, split=config.split,
                    batch_size=config.batch_size, fusion=config.fusion,
-                   show_progress=not args.quiet, rebuild=args.rebuild, strict=args.strict)
+                   show_progress=not args.quiet, rebuild=args.rebuild, strict=args.strict,
+                   vector_kind=config.vector_kind)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
     if report.changes is None:

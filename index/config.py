@@ -56,3 +56,4 @@ class Config:
     split: SplitConfig = SplitConfig()
     fusion: FusionConfig = FusionConfig()  # recorded in the manifest, used by every search
     batch_size: int = 32
+    vector_kind: str = "auto"  # the FAISS index: auto, flat or hnsw (index.vectors)

@@ -7,8 +7,10 @@
                               sha256 of every source file, build time
         passages.jsonl        one passage per line (id, source, title, section, item,
                               start, end, text), in vector order
-        vectors.faiss         FAISS IndexFlatIP over L2-normalised vectors: the inner
-                              product of two such vectors is their cosine similarity
+        vectors.faiss         FAISS index over L2-normalised vectors (the inner product
+                              of two such vectors is their cosine similarity): exact
+                              IndexFlatIP, or HNSW for large corpora (index.vectors,
+                              its kind and parameters under "vectors" in the manifest)
         lexical/              the BM25 index (bm25s's JSON and .npy files, index.lexical)
         themes.json           the theme catalogue used and each passage's themes (index.themes)
 
@@ -23,15 +25,18 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
+from index import vectors as vector_index
 from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
 from index.lexical import LexicalIndex
 from index.records import Passage
+from index.table import PassageTable
 from index.themes import ThemeIndex
 
 FORMAT = 2
@@ -48,7 +53,7 @@ class Store:
 
     folder: Path
     manifest: dict
-    passages: list[Passage]
+    passages: Sequence[Passage]  # a PassageTable: each passage read when asked for
     vectors: object  # a faiss.Index; faiss is imported only when an index is used
     lexical: LexicalIndex
     themes: ThemeIndex | None
@@ -84,9 +89,8 @@ def _write_parts(folder: Path, passages: list[Passage], vectors: np.ndarray,
                  lexical: LexicalIndex, themes: ThemeIndex | None, manifest: dict) -> None:
     import faiss
 
-    flat = faiss.IndexFlatIP(int(vectors.shape[1]))
-    flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(folder / VECTORS))
+    settings = vector_index.VectorSettings.from_dict(manifest.get("vectors"))
+    faiss.write_index(vector_index.build(vectors, settings), str(folder / VECTORS))
     with open(folder / PASSAGES, "w", encoding="utf-8") as out:
         for passage in passages:
             out.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
@@ -142,8 +146,8 @@ def load(index_dir: Path) -> Store:
     folder = current(index_dir)
     manifest = read_manifest(folder)
     try:
-        with open(folder / PASSAGES, encoding="utf-8") as rows:
-            passages = [Passage.from_dict(json.loads(line)) for line in rows if line.strip()]
+        passages = PassageTable(folder / PASSAGES)
+        passages.check()
     except (OSError, ValueError, KeyError, TypeError):
         raise IndexUnreadable(f"la table des passages de {folder} est absente ou abîmée : "
                               f"{REBUILD}") from None
@@ -157,6 +161,7 @@ def load(index_dir: Path) -> Store:
         raise IndexUnreadable(f"l'index {folder} est incohérent ({vectors.ntotal} vecteurs, "
                               f"{len(passages)} passages, le manifeste en annonce {expected}) : "
                               f"{REBUILD}")
+    vector_index.configure(vectors, vector_index.VectorSettings.from_dict(manifest.get("vectors")))
     if vectors.d != manifest["model"].get("dim"):
         raise IndexUnreadable(f"les vecteurs de {folder} n'ont pas la dimension du manifeste : "
                               f"{REBUILD}")

@@ -23,6 +23,7 @@ from index.lexical import LexicalIndex
 from index.records import Passage
 from index.text import collapse, with_context
 from index.themes import build_themes, find_catalogue
+from index.vectors import choose as choose_vectors
 from ingest import embed
 from ingest.embed import Embedder, canonical_name, info
 from ingest.previous import Changes, compare, previous_manifest, reusable_vectors, vector_key
@@ -77,8 +78,10 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
           split: SplitConfig | None = None, batch_size: int = 32,
           show_progress: bool = True, embedder: Embedder | None = None,
           fusion: FusionConfig | None = None, rebuild: bool = False,
-          strict: bool = False) -> BuildReport:
-    """Index every readable .txt/.md file under `corpus` into `index_dir`.
+          strict: bool = False, vector_kind: str = "auto") -> BuildReport:
+    """Index every readable document under `corpus` into `index_dir`.
+
+    `vector_kind` picks the FAISS index (index.vectors: `auto`, `flat` or `hnsw`).
 
     On an existing index (unless `rebuild`), passages that did not change keep their
     vectors, and when nothing changed at all the index is left as it is.
@@ -103,7 +106,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     # The vectors depend on the model and the splitting; the rest of the index also on
     # the fusion settings, the titles table and the theme catalogue.
     vector_settings = {"model": name, "splitting": split.to_dict()}
-    settings = {**vector_settings, "fusion": fusion.to_dict(),
+    settings = {**vector_settings, "fusion": fusion.to_dict(), "vector_index": vector_kind,
                 "inputs": _inputs_sha256(corpus, catalogue)}
     files = {doc.source: doc.sha256 for doc in documents}
     previous = None if rebuild else previous_manifest(index_dir)
@@ -131,6 +134,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         "model": info(embedder),
         "splitting": split.to_dict(),
         "settings": settings,
+        "vectors": choose_vectors(len(passages), vector_kind).to_dict(),
         "lexical": lexical.settings(),
         "fusion": fusion.to_dict(),
         "no_answer": no_answer,

@@ -107,7 +107,7 @@ def test_load_round_trip_and_nothing_is_pickled(built):
     corpus, index_dir = built
     loaded = store.load(index_dir)
     assert loaded.folder == store.current(index_dir)
-    assert loaded.passages == expected_passages(corpus)
+    assert list(loaded.passages) == expected_passages(corpus)
     assert loaded.vectors.ntotal == len(loaded.passages) == loaded.manifest["passages"] == 3
     files = [p for p in index_dir.rglob("*") if p.is_file()]
     assert not [p for p in files if p.suffix in (".pkl", ".pickle")]
@@ -132,12 +132,12 @@ def test_second_build_replaces_and_prunes_the_first(built):
 def test_failed_build_leaves_the_old_index(built):
     corpus, index_dir = built
     before = (index_dir / "CURRENT").read_text(encoding="utf-8")
-    old = store.load(index_dir).passages
+    old = list(store.load(index_dir).passages)
     make_corpus(corpus, extra=True)
     with pytest.raises(RuntimeError, match="embedding interrupted"):
         build(corpus, index_dir, embedder=FakeEmbedder(fail_after=0), show_progress=False)
     assert (index_dir / "CURRENT").read_text(encoding="utf-8") == before
-    assert store.load(index_dir).passages == old
+    assert list(store.load(index_dir).passages) == old
     assert leftovers(index_dir) == []
 
 
@@ -166,7 +166,7 @@ def test_build_killed_midway_leaves_the_old_index(built, tmp_path, point, patter
     corpus, index_dir = built
     before = (index_dir / "CURRENT").read_text(encoding="utf-8")
     first = build_dirs(index_dir)
-    old = store.load(index_dir).passages
+    old = list(store.load(index_dir).passages)
     new_corpus = make_corpus(tmp_path / "corpus2", extra=True)
     marker = tmp_path / "stalled"
     code = CHILD.format(root=str(ROOT), tests=str(ROOT / "tests"), marker=str(marker),
@@ -187,7 +187,7 @@ def test_build_killed_midway_leaves_the_old_index(built, tmp_path, point, patter
     assert child.returncode == -signal.SIGKILL
 
     assert (index_dir / "CURRENT").read_text(encoding="utf-8") == before
-    assert store.load(index_dir).passages == old
+    assert list(store.load(index_dir).passages) == old
     # The next build succeeds and clears what the killed one left.
     build(new_corpus, index_dir, embedder=FakeEmbedder(), show_progress=False)
     assert build_dirs(index_dir) == [store.current(index_dir).name]
