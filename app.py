@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from index import store
@@ -64,55 +62,9 @@ except EssError as exc:
     st.stop()
 searcher = answerer.searcher
 
-ask_tab, themes_tab, map_tab, add_tab = st.tabs(["Question", "Thèmes", "Carte des passages",
-                                                 "Ajouter un document"])
 
-with add_tab:
-    st.header("Ajouter un document")
-    corpus_dir = Path(searcher.store.manifest["corpus"])
-    st.caption(f"Le document est enregistré dans {corpus_dir}, puis l'index est mis à jour : "
-               "seuls ses passages sont calculés. Les autres onglets répondent pendant ce temps "
-               "avec l'index actuel.")
-    upload = st.file_uploader("Document : PDF, Word, HTML, Markdown ou texte (20 Mo au plus)",
-                              type=["pdf", "docx", "html", "htm", "md", "txt"])
-    if upload is not None and st.button("Ajouter au corpus et mettre l'index à jour"):
-        try:
-            saved = save_upload(corpus_dir, upload.name, upload.getvalue())
-            with st.status(f"Indexation de {saved.name}…") as status:
-                model = searcher.store.manifest["model"]["name"]
-                report = build(corpus_dir, index_dir, model=model, show_progress=False)
-                summary = report.changes.summary() if report.changes else "index reconstruit"
-                status.update(label=f"{saved.name} ajouté ({summary}).", state="complete")
-        except EssError as exc:
-            st.error(str(exc))
-
-with themes_tab:
-    st.header("Explorer un thème")
-    counts = searcher.themes.counts()
-    if not counts:
-        st.info("Aucun catalogue de thèmes : ajoutez themes.toml au dossier du corpus, puis "
-                "relancez `ess ingest`.")
-    else:
-        labels = {t.id: f"{t.label} ({counts[t.id]})" for t in searcher.themes.themes}
-        chosen_theme = st.selectbox("Thème", list(labels), format_func=labels.get)
-        st.caption(searcher.themes.theme(chosen_theme).description)
-        for title, section, passages in theme_groups(searcher, chosen_theme):
-            st.markdown(group_html(title, section, passages), unsafe_allow_html=True)
-
-with map_tab:
-    st.header("Carte des passages")
-    st.caption("Chaque point est un passage, placé selon sa proximité de sens avec les autres "
-               "(les deux axes principaux des vecteurs du modèle) et coloré par son premier "
-               "thème. Survolez un point pour lire sa citation.")
-    frame = pd.DataFrame(points(str(index_dir), current_build))
-    chart = alt.Chart(frame).mark_circle(size=80).encode(
-        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
-        color=alt.Color("thème:N", legend=alt.Legend(title="Thème"),
-                        scale=alt.Scale(scheme="tableau20")),  # 14 themes, distinct colours
-        tooltip=["citation:N", "thèmes:N", "passage:N"]).properties(height=560)
-    st.altair_chart(chart, width="stretch")
-
-with ask_tab:
+def question_tab() -> None:
+    """The question, its answer and the cited passages."""
     with st.form("ask"):
         st.text_input("Votre question", key="question", max_chars=2000,
                       placeholder="Que propose-t-on pour financer les coopératives ?")
@@ -157,3 +109,67 @@ with ask_tab:
                 with st.expander("Recommandations proches"):
                     st.markdown(related_html(related(searcher, hit.passage.id, 5)),
                                 unsafe_allow_html=True)
+
+
+def themes_tab() -> None:
+    """A theme's passages, by document and section."""
+    st.header("Explorer un thème")
+    counts = searcher.themes.counts()
+    if not counts:
+        st.info("Aucun catalogue de thèmes : ajoutez themes.toml au dossier du corpus, puis "
+                "relancez `ess ingest`.")
+    else:
+        labels = {t.id: f"{t.label} ({counts[t.id]})" for t in searcher.themes.themes}
+        chosen_theme = st.selectbox("Thème", list(labels), format_func=labels.get)
+        st.caption(searcher.themes.theme(chosen_theme).description)
+        for title, section, passages in theme_groups(searcher, chosen_theme):
+            st.markdown(group_html(title, section, passages), unsafe_allow_html=True)
+
+
+def map_tab() -> None:
+    """Every passage placed by meaning, coloured by theme."""
+    import altair as alt  # only when the map is shown
+    import pandas as pd
+
+    st.header("Carte des passages")
+    st.caption("Chaque point est un passage, placé selon sa proximité de sens avec les autres "
+               "(les deux axes principaux des vecteurs du modèle) et coloré par son premier "
+               "thème. Survolez un point pour lire sa citation.")
+    frame = pd.DataFrame(points(str(index_dir), current_build))
+    chart = alt.Chart(frame).mark_circle(size=80).encode(
+        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
+        color=alt.Color("thème:N", legend=alt.Legend(title="Thème"),
+                        scale=alt.Scale(scheme="tableau20")),  # 14 themes, distinct colours
+        tooltip=["citation:N", "thèmes:N", "passage:N"]).properties(height=560)
+    st.altair_chart(chart, width="stretch")
+
+
+def add_tab() -> None:
+    """Add a document to the corpus and update the index."""
+    st.header("Ajouter un document")
+    corpus_dir = Path(searcher.store.manifest["corpus"])
+    st.caption(f"Le document est enregistré dans {corpus_dir}, puis l'index est mis à jour : "
+               "seuls ses passages sont calculés. Les autres onglets répondent pendant ce temps "
+               "avec l'index actuel.")
+    upload = st.file_uploader("Document : PDF, Word, HTML, Markdown ou texte (20 Mo au plus)",
+                              type=["pdf", "docx", "html", "htm", "md", "txt"])
+    if upload is not None and st.button("Ajouter au corpus et mettre l'index à jour"):
+        try:
+            saved = save_upload(corpus_dir, upload.name, upload.getvalue())
+            with st.status(f"Indexation de {saved.name}…") as status:
+                model = searcher.store.manifest["model"]["name"]
+                report = build(corpus_dir, index_dir, model=model, show_progress=False)
+                summary = report.changes.summary() if report.changes else "index reconstruit"
+                status.update(label=f"{saved.name} ajouté ({summary}).", state="complete")
+        except EssError as exc:
+            st.error(str(exc))
+
+
+# Only the open tab runs (on_change="rerun"): the first answer does not wait for the map.
+TABS = {"Question": question_tab, "Thèmes": themes_tab, "Carte des passages": map_tab,
+        "Ajouter un document": add_tab}
+for container, show in zip(st.tabs(list(TABS), key="onglet", on_change="rerun"), TABS.values(),
+                           strict=True):
+    if container.open:
+        with container:
+            show()

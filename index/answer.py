@@ -161,7 +161,9 @@ def calibrate(embedder, vectors, lexical) -> dict:
 
     questions = [line.strip() for line in BACKGROUND.read_text(encoding="utf-8").splitlines()
                  if line.strip() and not line.startswith("#")]
-    queries = embedder.embed_queries(questions)
+    from index import query_cache
+
+    queries = query_cache.embed_queries(embedder, questions)
     best = np.full(len(questions), -1.0, dtype=np.float32)
     for start in range(0, len(vectors), 65536):  # bounded memory on large corpora
         best = np.maximum(best, (queries @ vectors[start:start + 65536].T).max(axis=1))

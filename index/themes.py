@@ -91,7 +91,10 @@ def assign(themes: list[Theme], passages, vectors, embedder) -> dict[str, list[s
 
     if not themes or not passages:
         return {p.id: [] for p in passages}
-    sims = vectors @ embedder.embed_queries([t.query() for t in themes]).T  # passages × themes
+    from index import query_cache
+
+    queries = query_cache.embed_queries(embedder, [t.query() for t in themes])
+    sims = vectors @ queries.T  # passages × themes
     z = (sims - sims.mean(axis=0)) / np.maximum(sims.std(axis=0), 1e-6)
     terms = [[set(tokenize(term)) for term in t.terms if tokenize(term)] for t in themes]
     out = {}

@@ -8,7 +8,9 @@ with a passage ranks it first. Integration tests use the real default model.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -20,6 +22,10 @@ CORPUS = ROOT / "corpus"
 SHARED = ROOT.parent / "shared"
 ROADMAP = "2022-carthagene-feuille-de-route-rmb-ameriques.txt"
 SUMMARY = "2026-geneve-synthese-rencontres-mont-blanc.txt"
+
+# The query-vector cache (index.query_cache) of the tests, CLI subprocesses included,
+# is theirs alone: never the user's ~/.cache.
+os.environ["ESS_CACHE"] = tempfile.mkdtemp(prefix="ess-test-cache-")
 
 
 class FakeEmbedder:

@@ -11,11 +11,16 @@ from ingest.build import build
 QUESTION = "Comment financer les entreprises de l'ESS ?"
 
 
-def page(monkeypatch, index_dir) -> AppTest:
+def page(monkeypatch, index_dir, tab: str | None = None) -> AppTest:
+    """The page after its first run, on the given tab (only the open tab runs)."""
     monkeypatch.setenv("ESS_INDEX", str(index_dir))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
     assert not app.exception
+    if tab is not None:
+        app.session_state["onglet"] = tab
+        app.run()
+        assert not app.exception
     return app
 
 
@@ -125,7 +130,7 @@ def test_markup_in_the_corpus_renders_as_text(monkeypatch, tmp_path):
 
 
 def test_the_theme_explorer_lists_a_theme_by_document_and_section(monkeypatch, real_index):
-    app = page(monkeypatch, real_index)
+    app = page(monkeypatch, real_index, "Thèmes")
     explorer = app.selectbox[0]
     assert explorer.label == "Thème"
     assert explorer.format_func("genre").startswith("Égalité de genre (")
@@ -153,12 +158,19 @@ def test_the_map_shows_the_passages_coloured_by_theme_with_their_citation(monkey
                                                                          real_index):
     import json
 
-    app = page(monkeypatch, real_index)
+    app = page(monkeypatch, real_index, "Carte des passages")
     (chart,) = [e for e in app.main if getattr(e, "type", "") == "vega_lite_chart"]
     spec = json.loads(chart.proto.spec)
     assert spec["mark"]["type"] == "circle"
     assert spec["encoding"]["color"]["field"] == "thème"
     assert [t["field"] for t in spec["encoding"]["tooltip"]] == ["citation", "thèmes", "passage"]
+
+
+def test_only_the_open_tab_runs(monkeypatch, real_index):
+    app = page(monkeypatch, real_index)
+    assert app.text_input(key="question").label == "Votre question"
+    assert not app.selectbox and not [e for e in app.main if getattr(e, "type", "") ==
+                                      "vega_lite_chart"]
 
 
 def test_map_points_place_every_passage_with_its_citation_and_themes(real_searcher):
