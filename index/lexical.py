@@ -58,8 +58,23 @@ class LexicalIndex:
         known = [t for t in tokens if t in self._vocab]
         if not known:
             return LexicalScores(np.zeros(self.size, dtype=np.float32), 0.0)
-        return LexicalScores(np.asarray(self._bm25.get_scores(known), dtype=np.float32),
-                             len(known) / len(tokens))
+        return LexicalScores(self._scores(known), len(known) / len(tokens))
+
+    def _scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 of every passage, summed over the query's tokens (a repeated token counts
+        again, as in bm25s). Each token's postings hold a passage once, so a plain
+        fancy-indexed add is exact, and several times faster than bm25s's np.add.at on
+        large corpora."""
+        bm25 = self._bm25
+        if bm25.nonoccurrence_array is not None:  # variants that score absent tokens
+            return np.asarray(bm25.get_scores(tokens), dtype=np.float32)
+        data, indices, indptr = (bm25.scores[k] for k in ("data", "indices", "indptr"))
+        scores = np.zeros(self.size, dtype=np.float32)
+        for token in tokens:
+            token_id = self._vocab[token]
+            start, end = indptr[token_id], indptr[token_id + 1]
+            scores[indices[start:end]] += data[start:end]
+        return scores
 
 
 def _bm25s():

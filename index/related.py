@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from index.errors import EssError
 from index.fusion import FusionConfig, fuse
 from index.records import Hit, Passage
-from index.search import top_rows
+from index.search import top_positive
 from index.text import match_form
 from index.tokenize import tokenize
 
@@ -56,10 +56,9 @@ def related(searcher, passage_id: str, k: int = 5) -> list[Related]:
     scores, rows = searcher.store.vectors.search(vector[None], depth)
     lexical = searcher.store.lexical.score(origin.text)
     dense = {int(r): float(c) for c, r in zip(scores[0], rows[0], strict=True) if r >= 0}
-    extra = [r for r in top_rows(lexical.scores, depth).tolist()
-             if lexical.scores[r] > 0 and r not in dense]
+    extra = [r for r in top_positive(lexical.scores, depth).tolist() if r not in dense]
     for row in extra:
-        dense[row] = float(searcher.passage_vector(searcher.passages[row]) @ vector)
+        dense[row] = float(searcher.store.vectors.reconstruct(row) @ vector)
     for row in dense:
         if _same_section(searcher.passages[row], origin):
             dense[row] -= SAME_SECTION

@@ -86,11 +86,12 @@ def sha256(path: Path) -> str:
 
 
 def assign(themes: list[Theme], passages, vectors, embedder) -> dict[str, list[str]]:
-    """Theme ids of every passage (by passage id); `vectors` are the passages', in order."""
+    """Theme ids by passage id, for the passages that have at least one (a passage
+    missing here has none); `vectors` are the passages', in order."""
     import numpy as np
 
     if not themes or not passages:
-        return {p.id: [] for p in passages}
+        return {}
     from index import query_cache
 
     queries = query_cache.embed_queries(embedder, [t.query() for t in themes])
@@ -100,10 +101,12 @@ def assign(themes: list[Theme], passages, vectors, embedder) -> dict[str, list[s
     out = {}
     for row, passage in enumerate(passages):
         tokens = set(tokenize(f"{passage.section} {passage.text}"))
-        out[passage.id] = [
+        ids = [
             theme.id for col, theme in enumerate(themes)
             if z[row, col] >= Z_ALONE or (z[row, col] >= Z_WITH_TERM
                                           and any(term <= tokens for term in terms[col]))]
+        if ids:
+            out[passage.id] = ids
     return out
 
 
@@ -114,7 +117,7 @@ class ThemeIndex:
     catalogue: str
     sha256: str
     themes: list[Theme]
-    assignments: dict[str, list[str]]  # passage id → theme ids
+    assignments: dict[str, list[str]]  # passage id → theme ids (passages with none left out)
 
     def theme(self, theme_id: str) -> Theme:
         for theme in self.themes:
@@ -151,7 +154,7 @@ class ThemeIndex:
 def build_themes(catalogue: Path | None, passages, vectors, embedder) -> ThemeIndex:
     """Assign the catalogue's themes to the passages (an empty index without a catalogue)."""
     if catalogue is None:
-        return ThemeIndex("", "", [], {p.id: [] for p in passages})
+        return ThemeIndex("", "", [], {})
     themes = load_catalogue(catalogue)
     return ThemeIndex(str(catalogue.resolve()), sha256(catalogue), themes,
                       assign(themes, passages, vectors, embedder))
@@ -160,7 +163,7 @@ def build_themes(catalogue: Path | None, passages, vectors, embedder) -> ThemeIn
 def current_themes(stored: ThemeIndex | None, passages, vectors_of, embedder) -> ThemeIndex:
     """The stored assignments, made again from the stored vectors if the catalogue changed."""
     if stored is None or not stored.catalogue:
-        return stored or ThemeIndex("", "", [], {p.id: [] for p in passages})
+        return stored or ThemeIndex("", "", [], {})
     path = Path(stored.catalogue)
     if not path.is_file() or sha256(path) == stored.sha256:
         return stored

@@ -1,0 +1,37 @@
+"""The BM25 half: the project's own scoring loop gives exactly bm25s's scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.lexical import LexicalIndex
+from index.tokenize import tokenize
+
+TEXTS = [
+    "Créer des fonds de garantie pour les coopératives et les mutuelles.",
+    "L’égalité femmes-hommes dans les organisations de l’ESS.",
+    "Les coopératives d'habitants et les communs urbains.",
+    "Financer les entreprises sociales : fonds, garantie, microcrédit.",
+    "",
+]
+
+
+@pytest.mark.parametrize("query", [
+    "Comment financer les coopératives ?",
+    "fonds fonds garantie",  # a repeated token counts twice, as in bm25s
+    "l'égalité des femmes",
+    "communs",
+])
+def test_scores_equal_bm25s(query):
+    index = LexicalIndex.build(TEXTS)
+    known = [t for t in tokenize(query) if t in index._vocab]
+    expected = np.asarray(index._bm25.get_scores(known), dtype=np.float32)
+    got = index.score(query)
+    assert got.scores.dtype == np.float32 and got.scores.shape == (len(TEXTS),)
+    assert np.allclose(got.scores, expected) and got.scores.max() > 0
+
+
+def test_unknown_words_score_nothing():
+    got = LexicalIndex.build(TEXTS).score("blockchain quantique")
+    assert got.coverage == 0.0 and not got.scores.any()
