@@ -112,6 +112,7 @@ def run_all(corpora: list[str], runs: int, codes_runs: int, raw_sample: int,
             scratch: Path) -> dict:
     results: dict[str, dict] = {}
     warm = scratch / "warm-up"
+    shutil.rmtree(warm, ignore_errors=True)
     first = run_json(["-m", "benchmarks.ingest", "--one", "ess", str(SEED), str(warm),
                       "--raw-sample", "8"])
     results["first_ingest_on_machine"] = first["detail"]
