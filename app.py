@@ -61,6 +61,8 @@ except EssError as exc:
     st.error(str(exc))  # it says which command builds or rebuilds the index
     st.stop()
 searcher = answerer.searcher
+if "question" not in st.session_state and st.query_params.get("q"):
+    st.session_state.question = st.query_params["q"][:2000]  # a shared link: ?q=…
 
 
 def question_tab() -> None:
@@ -77,6 +79,10 @@ def question_tab() -> None:
         columns[number % 2].button(example, on_click=ask, args=(example,), width="stretch")
 
     question = st.session_state.get("question", "").strip()
+    if question:  # the address of the page now asks this question: it can be shared
+        st.query_params["q"] = question
+    else:
+        st.query_params.pop("q", None)
     if question:
         hits = searcher.search(question, CANDIDATES)
         with st.sidebar:

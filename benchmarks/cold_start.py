@@ -151,10 +151,10 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def serve(index: Path, log: Path) -> Iterator[tuple[str, float]]:
+def serve(index: Path, log: Path, app: str = "app.py") -> Iterator[tuple[str, float]]:
     """A fresh streamlit server over index: yields its URL and the seconds until healthy."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    command = [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--browser.gatherUsageStats", "false"]
     url = f"http://127.0.0.1:{port}"
@@ -236,14 +236,59 @@ def first_answer(driver, url: str) -> tuple[float, float]:
     return opened, answered
 
 
+def linked_answer(driver, url: str) -> float:
+    """Seconds from opening a shared link (?q=QUESTION) to the cited answer."""
+    from urllib.parse import quote
+
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    began = time.perf_counter()
+    driver.get(f"{url}/?q={quote(QUESTION)}")
+    try:
+        WebDriverWait(driver, TIMEOUT, poll_frequency=0.05).until(
+            lambda d: all(part in d.find_element(By.TAG_NAME, "body").text for part in EXPECTED))
+    except TimeoutException:
+        raise PageError(f"no answer from the shared link within {TIMEOUT} s") from None
+    seconds = time.perf_counter() - began
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda driver: not driver.find_elements(By.CSS_SELECTOR, RUNNING))
+    return seconds
+
+
+BARE_APP = 'import streamlit as st\n\nst.text_input("Votre question")\n'
+
+
+def bare_open(driver, url: str) -> float:
+    """Seconds until a bare Streamlit page's text box is usable: Streamlit's own floor."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    began = time.perf_counter()
+    driver.get(url)
+    WebDriverWait(driver, TIMEOUT, poll_frequency=0.05).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, INPUT)))
+    return time.perf_counter() - began
+
+
 def page_run(index: Path, scratch: Path) -> dict:
-    """One cold page: a fresh server and a fresh browser profile."""
+    """One cold page per scenario: a fresh server and a fresh browser profile each."""
     with browser(scratch / "chromium-profile") as driver, \
             serve(index, scratch / "streamlit.log") as (url, healthy):
         opened, answered = first_answer(driver, url)
+    with browser(scratch / "chromium-profile-link") as driver, \
+            serve(index, scratch / "streamlit-link.log") as (url, _):
+        linked = linked_answer(driver, url)
+    bare = scratch / "bare_app.py"
+    bare.write_text(BARE_APP, encoding="utf-8")
+    with browser(scratch / "chromium-profile-bare") as driver, \
+            serve(index, scratch / "streamlit-bare.log", str(bare)) as (url, _):
+        bare_s = bare_open(driver, url)
     return {"healthy_s": healthy, "open_s": opened, "answer_s": answered,
             "open_to_answer_s": opened + answered, "launch_to_answer_s": healthy + opened
-            + answered}
+            + answered, "link_to_answer_s": linked, "bare_open_s": bare_s}
 
 
 def measure_page(index: Path, runs: int) -> dict | None:
@@ -299,7 +344,10 @@ def report_page(page: dict) -> None:
               ("(b) driver.get → question box", "open_s"),
               ("(c) Enter → cited answer", "answer_s"),
               ("(b)+(c) first answer after the page opens", "open_to_answer_s"),
-              ("(a)+(b)+(c) server launch → first answer", "launch_to_answer_s")]
+              ("(a)+(b)+(c) server launch → first answer", "launch_to_answer_s"),
+              ("shared link ?q=… opened → cited answer (fresh server)", "link_to_answer_s"),
+              ("a bare Streamlit page: driver.get → text box (Streamlit's floor)",
+               "bare_open_s")]
     print(table(["stage", "median", "min", "max"],
                 [[label, *spread([run[key] for run in runs])] for label, key in stages]))
 

@@ -148,7 +148,7 @@ def load(index_dir: Path) -> Store:
     try:
         passages = PassageTable(folder / PASSAGES)
         passages.check()
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, IndexUnreadable):
         raise IndexUnreadable(f"la table des passages de {folder} est absente ou abîmée : "
                               f"{REBUILD}") from None
     try:

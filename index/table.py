@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import IndexUnreadable
 from index.records import Passage
 
 CACHE = 65_536  # parsed passages kept in memory
@@ -26,6 +27,7 @@ _CHUNK = 1 << 26  # bytes scanned at a time for line starts
 class PassageTable(Sequence[Passage]):
     def __init__(self, path: Path) -> None:
         """Map the file and index its lines (OSError if it cannot be read)."""
+        self._path = path
         with open(path, "rb") as handle:
             size = handle.seek(0, 2)
             self._data = (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
@@ -49,7 +51,12 @@ class PassageTable(Sequence[Passage]):
             if len(self._cache) >= CACHE:
                 self._cache.clear()
             line = self._data[self._starts[row]:self._starts[row + 1]]
-            passage = self._cache[row] = Passage.from_dict(json.loads(line))
+            try:
+                passage = self._cache[row] = Passage.from_dict(json.loads(line))
+            except (ValueError, KeyError, TypeError):
+                raise IndexUnreadable(
+                    f"la table des passages {self._path} est abîmée (passage {row + 1}) : "
+                    "reconstruisez-le avec `ess ingest --rebuild`") from None
         return passage
 
     def __iter__(self) -> Iterator[Passage]:
@@ -65,7 +72,7 @@ class PassageTable(Sequence[Passage]):
     __hash__ = None  # type: ignore[assignment]  # mutable cache, compared by content
 
     def check(self) -> None:
-        """Parse the first and last lines: ValueError, KeyError or TypeError if damaged."""
+        """Parse the first and last lines: IndexUnreadable if they are damaged."""
         if len(self):
             self[0], self[len(self) - 1]
 

@@ -182,3 +182,16 @@ def test_map_points_place_every_passage_with_its_citation_and_themes(real_search
     assert blockchain["citation"].endswith("recommandation n° 6")
     assert "Finance" in blockchain["thèmes"]
     assert len({(round(p["x"], 6), round(p["y"], 6)) for p in points}) > len(points) * 0.9
+
+
+def test_a_shared_link_asks_its_question_and_the_page_address_follows_the_question(
+        monkeypatch, real_index):
+    monkeypatch.setenv("ESS_INDEX", str(real_index))
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.query_params["q"] = QUESTION
+    app.run()
+    assert not app.exception
+    assert app.text_input(key="question").value == QUESTION
+    assert "[1]" in answer_html(app) and len(cards(app)) == 5
+    ask(app, "Que propose-t-on pour l'égalité femmes-hommes ?")
+    assert app.query_params["q"] == ["Que propose-t-on pour l'égalité femmes-hommes ?"]
