@@ -14,6 +14,7 @@ import json
 import mmap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -29,10 +30,12 @@ class PassageTable(Sequence[Passage]):
         """Map the file and index its lines (OSError if it cannot be read)."""
         self._path = path
         with open(path, "rb") as handle:
+            # read, not mapped, to find the lines: a mapped page that was read stays in
+            # this process's resident memory, a read one only in the OS file cache
+            self._starts = _line_starts(handle)
             size = handle.seek(0, 2)
             self._data = (mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
                           if size else b"")
-        self._starts = _line_starts(self._data)
         self._cache: dict[int, Passage] = {}
 
     def __len__(self) -> int:
@@ -77,18 +80,21 @@ class PassageTable(Sequence[Passage]):
             self[0], self[len(self) - 1]
 
 
-def _line_starts(data) -> np.ndarray:
-    """Byte offsets where each non-blank line starts, then the end of the data (a line's
+def _line_starts(handle: BinaryIO) -> np.ndarray:
+    """Byte offsets where each non-blank line starts, then the end of the file (a line's
     span runs to the next one's start: blank lines between are white space to JSON).
 
-    >>> _line_starts(b'{"a": 1}\\n\\n{"b": 2}').tolist()
+    >>> import io
+    >>> _line_starts(io.BytesIO(b'{"a": 1}\\n\\n{"b": 2}')).tolist()
     [0, 10, 18]
     """
-    ends = [np.flatnonzero(np.frombuffer(data[at:at + _CHUNK], dtype=np.uint8) == 10) + at + 1
-            for at in range(0, len(data), _CHUNK)]
+    ends, at = [], 0
+    while chunk := handle.read(_CHUNK):
+        ends.append(np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10) + at + 1)
+        at += len(chunk)
     ends = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
-    if len(data) and (not len(ends) or ends[-1] != len(data)):  # no newline at the end
-        ends = np.append(ends, len(data))
+    if at and (not len(ends) or ends[-1] != at):  # no newline at the end
+        ends = np.append(ends, at)
     starts = np.concatenate([[0], ends]).astype(np.int64)
     lines = starts[:-1][np.diff(starts) > 1]
-    return np.append(lines, len(data)).astype(np.int64)
+    return np.append(lines, at).astype(np.int64)
