@@ -43,7 +43,9 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        return cls(_bm25s().BM25.load(str(folder / FOLDER), show_progress=False, verbosity=0))
+        # mapped: a query reads only its tokens' postings, the rest stays on disk
+        return cls(_bm25s().BM25.load(str(folder / FOLDER), mmap=True, show_progress=False,
+                                      verbosity=0))
 
     @property
     def size(self) -> int:

@@ -153,10 +153,17 @@ def stall(*args, **kwargs):
     Path({marker!r}).write_text("stalled")
     time.sleep(120)
 
+replace = store.os.replace
+
+def stall_current(source, target, *args, **kwargs):
+    if Path(target).name != "CURRENT":  # other files (the query cache) are written as usual
+        return replace(source, target, *args, **kwargs)
+    stall()
+
 if {point!r} == "sync":      # files written in .tmp-build-…, not yet renamed
     store._sync = stall
 else:                        # renamed to build-…, CURRENT not yet replaced
-    store.os.replace = stall
+    store.os.replace = stall_current
 build(Path({corpus!r}), Path({index!r}), embedder=FakeEmbedder(), show_progress=False)
 """
 
