@@ -1,13 +1,14 @@
 """The lexical half of the search: BM25 (bm25s) over French tokens (index.tokenize).
 
-Saved as bm25s's own folder of named, non-pickled files (`lexical/` in a build),
-written and read here. A query's `coverage` is the share of its tokens that occur
+Built and saved by bm25s, as its own folder of named, non-pickled files (`lexical/` in a
+build); read here without bm25s. A query's `coverage` is the share of its tokens that occur
 in the corpus: a question in another language, or full of typos, has low coverage,
 and the fusion then leans on the dense half (index.fusion).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from index.tokenize import tokenize
 
 FOLDER = "lexical"
 TOKENIZER = "fr-fold-stop-snowball6-v1"
+EXACT_METHODS = ("lucene", "robertson", "atire")  # BM25 variants that give absent tokens 0
 
 
 @dataclass(frozen=True)
@@ -27,33 +29,54 @@ class LexicalScores:
 
 
 class LexicalIndex:
-    def __init__(self, bm25) -> None:
-        self._bm25 = bm25
-        self._vocab = bm25.vocab_dict
+    """BM25 scores of every (token, passage) pair, as a sparse matrix by token.
+
+    bm25s builds and saves it; loading reads bm25s's files directly (JSON, and .npy
+    arrays mapped from disk), so a search imports neither bm25s nor scipy.
+    """
+
+    def __init__(self, data: np.ndarray, indices: np.ndarray, indptr: np.ndarray,
+                 vocab: dict[str, int], params: dict, bm25=None) -> None:
+        if params.get("method") not in EXACT_METHODS:
+            raise ValueError(f"unsupported BM25 variant {params.get('method')!r}")
+        self._data, self._indices, self._indptr = data, indices, indptr
+        self._vocab, self._params, self._bm25 = vocab, params, bm25
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> LexicalIndex:
         bm25s = _bm25s()
         bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         bm25.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(bm25)
+        params = {"k1": bm25.k1, "b": bm25.b, "method": bm25.method,
+                  "num_docs": int(bm25.scores["num_docs"])}
+        return cls(bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"],
+                   bm25.vocab_dict, params, bm25)
 
     def save(self, folder: Path) -> None:
         self._bm25.save(str(folder / FOLDER), show_progress=False)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
+        """Read a saved index; OSError, ValueError or KeyError if it is damaged."""
+        place = folder / FOLDER
+        params = json.loads((place / "params.index.json").read_text(encoding="utf-8"))
+        vocab = json.loads((place / "vocab.index.json").read_text(encoding="utf-8"))
         # mapped: a query reads only its tokens' postings, the rest stays on disk
-        return cls(_bm25s().BM25.load(str(folder / FOLDER), mmap=True, show_progress=False,
-                                      verbosity=0))
+        data, indices, indptr = (np.load(place / f"{name}.csc.index.npy", mmap_mode="r",
+                                         allow_pickle=False)
+                                 for name in ("data", "indices", "indptr"))
+        # bm25s keeps "" in the vocabulary without a column: one column fewer is fine
+        if not isinstance(vocab, dict) or not len(vocab) - 1 <= len(indptr) - 1 <= len(vocab):
+            raise ValueError("vocabulary and matrix disagree")
+        return cls(data, indices, indptr, vocab, params)
 
     @property
     def size(self) -> int:
-        return int(self._bm25.scores["num_docs"])
+        return int(self._params["num_docs"])
 
     def settings(self) -> dict:
-        return {"library": "bm25s", "tokenizer": TOKENIZER, "k1": self._bm25.k1,
-                "b": self._bm25.b, "method": self._bm25.method}
+        return {"library": "bm25s", "tokenizer": TOKENIZER, "k1": self._params["k1"],
+                "b": self._params["b"], "method": self._params["method"]}
 
     def score(self, query: str) -> LexicalScores:
         tokens = tokenize(query)
@@ -67,15 +90,11 @@ class LexicalIndex:
         again, as in bm25s). Each token's postings hold a passage once, so a plain
         fancy-indexed add is exact, and several times faster than bm25s's np.add.at on
         large corpora."""
-        bm25 = self._bm25
-        if bm25.nonoccurrence_array is not None:  # variants that score absent tokens
-            return np.asarray(bm25.get_scores(tokens), dtype=np.float32)
-        data, indices, indptr = (bm25.scores[k] for k in ("data", "indices", "indptr"))
         scores = np.zeros(self.size, dtype=np.float32)
         for token in tokens:
             token_id = self._vocab[token]
-            start, end = indptr[token_id], indptr[token_id + 1]
-            scores[indices[start:end]] += data[start:end]
+            start, end = int(self._indptr[token_id]), int(self._indptr[token_id + 1])
+            scores[self._indices[start:end]] += self._data[start:end]
         return scores
 
 

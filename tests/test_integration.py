@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROADMAP, SHARED
+from conftest import CORPUS, ROADMAP, ROOT, SHARED
 from index import store
 from index.text import collapse
 from ingest.read import read_text
@@ -93,3 +93,16 @@ def test_eval_on_the_dev_set_reports_every_figure(real_index):
     assert report["hit_at_5"] >= 0.75
     assert report["mrr_at_10"] >= 0.55
     assert report["latency_median_ms"] > 0
+
+
+def test_a_search_imports_nothing_heavy(real_index):
+    """The default model needs no torch; the BM25 files are read without bm25s and scipy."""
+    argv = ["search", "financer les coopératives", "--index", str(real_index)]
+    code = ("import sys\nfrom index.cli import main\n"
+            f"status = main({argv!r})\n"
+            "heavy = ('torch', 'sentence_transformers', 'transformers', 'scipy', 'bm25s', "
+            "'streamlit', 'langchain_core', 'pandas')\n"
+            "print(status, sorted(m for m in heavy if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr

@@ -35,3 +35,14 @@ def test_scores_equal_bm25s(query):
 def test_unknown_words_score_nothing():
     got = LexicalIndex.build(TEXTS).score("blockchain quantique")
     assert got.coverage == 0.0 and not got.scores.any()
+
+
+def test_a_saved_index_reads_back_without_bm25s(tmp_path):
+    built = LexicalIndex.build(TEXTS)
+    built.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    assert loaded._bm25 is None and loaded.size == len(TEXTS)
+    assert loaded.settings() == built.settings()
+    for query in ("fonds de garantie", "l’ESS et les communs", "rien"):
+        a, b = built.score(query), loaded.score(query)
+        assert a.coverage == b.coverage and np.array_equal(a.scores, b.scores)
