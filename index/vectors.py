@@ -5,9 +5,9 @@ The vectors are L2-normalised, so an inner product is a cosine, in both kinds:
 - `flat`: `IndexFlatIP`, exact. One query scans every vector: about 1.3 ms at 10,000
   passages on 2 cores, 14 ms at 100,000, 140 ms at a million (docs/performance.md);
 - `hnsw`: `IndexHNSWSQ`, a navigable small-world graph over vectors stored in 16-bit
-  floats (half the memory, no measurable loss: recall@10 against exact search
-  0.995 on PIAF vectors at 100,000 passages, where 8-bit storage stalls at 0.95).
-  A query costs well under a millisecond at any size the tool is meant for.
+  floats (half the memory, no measurable loss: with 8-bit storage recall@10 stalled at
+  0.95 on PIAF vectors, where 16-bit reached 0.995). Its search depth grows with the
+  corpus (`choose`): about 3 ms a query at 100,000 passages, 20 ms at a million.
 
 `ess ingest` picks the kind from the number of passages (`auto`: exact up to
 EXACT_LIMIT); `--vectors flat|hnsw` overrides it. The manifest records the kind and
@@ -51,16 +51,24 @@ class VectorSettings:
 
 
 def choose(passages: int, asked: str = "auto") -> VectorSettings:
-    """The index kind for a corpus of that many passages.
+    """The index kind for a corpus of that many passages, and HNSW's search depth.
+
+    The depth (efSearch) keeps recall@10 against exact search at 0.95 or more in the
+    hardest case measured (docs/performance.md): questions far from every passage, over
+    a million vectors in tight clusters of near-duplicates. It costs about 3 ms a query
+    at 100,000 passages (efSearch 1024) and 20 ms at a million (4096).
 
     >>> choose(90).kind, choose(20_000).kind, choose(20_001).kind, choose(90, "hnsw").kind
     ('flat', 'flat', 'hnsw', 'hnsw')
+    >>> choose(5_000, "hnsw").ef_search, choose(100_000).ef_search, choose(1_000_000).ef_search
+    (128, 1024, 4096)
     """
     if asked not in KINDS:
         raise ValueError(f"vector index kind must be one of {KINDS}, not {asked!r}")
     if asked == "auto":
         asked = "flat" if passages <= EXACT_LIMIT else "hnsw"
-    return VectorSettings(kind=asked)
+    depth = 128 if passages <= EXACT_LIMIT else 1024 if passages <= 200_000 else 4096
+    return VectorSettings(kind=asked, ef_search=depth)
 
 
 def build(vectors: np.ndarray, settings: VectorSettings):
