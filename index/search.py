@@ -30,8 +30,14 @@ class Searcher:
     """The index at `index_dir` with the model it was built with, ready to query."""
 
     def __init__(self, index_dir: Path, model: str | None = None, embedder=None) -> None:
+        import faiss
+
         from ingest.embed import canonical_name, load_embedder
 
+        # One query at a time needs no FAISS threads, and idle OpenMP threads spin-wait
+        # for work: they took a third of the cores from the next query's embedding
+        # (27 ms a search at 10,000 passages instead of 18; docs/performance.md).
+        faiss.omp_set_num_threads(1)
         self.store = store.load(index_dir)
         built_with = self.store.manifest["model"]
         asked = model or (embedder.name if embedder is not None else None)

@@ -73,6 +73,19 @@ def choose(passages: int, asked: str = "auto") -> VectorSettings:
 
 def build(vectors: np.ndarray, settings: VectorSettings):
     """A FAISS index holding `vectors` (n × dim, L2-normalised), row i at id i."""
+    import os
+
+    import faiss
+
+    searching = faiss.omp_get_max_threads()  # a Searcher in this process asks for 1
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        return _build(vectors, settings)
+    finally:
+        faiss.omp_set_num_threads(searching)
+
+
+def _build(vectors: np.ndarray, settings: VectorSettings):
     import faiss
     import numpy as np
 
