@@ -194,4 +194,4 @@ def test_a_shared_link_asks_its_question_and_the_page_address_follows_the_questi
     assert app.text_input(key="question").value == QUESTION
     assert "[1]" in answer_html(app) and len(cards(app)) == 5
     ask(app, "Que propose-t-on pour l'égalité femmes-hommes ?")
-    assert app.query_params["q"] == ["Que propose-t-on pour l'égalité femmes-hommes ?"]
+    assert app.query_params["q"] == "Que propose-t-on pour l'égalité femmes-hommes ?"
