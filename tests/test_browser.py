@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -152,6 +152,16 @@ def test_question_gets_a_cited_answer(browser, page_url):
     (ARTIFACTS / "timing.txt").write_text(timing + "\n")
 
 
+def click_add(driver) -> bool:
+    """Click « Ajouter au corpus… » if it is on the page (stale elements raise)."""
+    button = next((b for b in driver.find_elements(By.TAG_NAME, "button")
+                   if "Ajouter au corpus" in b.text), None)
+    if button is None:
+        return False
+    button.click()
+    return True
+
+
 def test_a_document_added_from_the_page_is_answered_at_once(browser, tmp_path):
     from ingest.build import build
 
@@ -168,10 +178,10 @@ def test_a_document_added_from_the_page_is_answered_at_once(browser, tmp_path):
         tabs[3].click()
         WebDriverWait(browser, TIMEOUT).until(EC.presence_of_element_located(
             (By.CSS_SELECTOR, 'input[type="file"]'))).send_keys(str(report))
-        button = WebDriverWait(browser, TIMEOUT).until(lambda driver: next(
-            (b for b in driver.find_elements(By.TAG_NAME, "button")
-             if "Ajouter au corpus" in b.text), None))
-        button.click()
+        # The page reruns as the tab opens and the file arrives: find the button afresh
+        # until a click lands on a live one.
+        WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
+                      ).until(click_add)
         WebDriverWait(browser, TIMEOUT).until(lambda driver: "nouveau-rapport.md ajouté (1 ajouté"
                                               in driver.find_element(By.TAG_NAME, "body").text)
     assert (corpus / "nouveau-rapport.md").read_bytes() == report.read_bytes()
