@@ -87,28 +87,6 @@ def run_json(args: list[str], env: dict | None = None, timeout: float | None = N
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-class Timer:
-    """Seconds spent in named stages: `with timer("embed"): ...`."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    def __call__(self, stage: str) -> _Stage:
-        return _Stage(self, stage)
-
-
-class _Stage:
-    def __init__(self, timer: Timer, stage: str) -> None:
-        self.timer, self.stage = timer, stage
-
-    def __enter__(self) -> None:
-        self.began = time.perf_counter()
-
-    def __exit__(self, *exc) -> None:
-        spent = time.perf_counter() - self.began
-        self.timer.seconds[self.stage] = self.timer.seconds.get(self.stage, 0.0) + spent
-
-
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table; floats keep the precision they were given as strings.
 

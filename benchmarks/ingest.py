@@ -33,7 +33,6 @@ from pathlib import Path
 from benchmarks.common import (
     PIAF,
     SEED,
-    Timer,
     ensure_codes,
     machine,
     median,
@@ -42,6 +41,7 @@ from benchmarks.common import (
     save,
     table,
 )
+from ingest.build import Stages
 
 CORPORA = {"seed": lambda: SEED, "piaf": lambda: PIAF / "corpus",
            "codes": lambda: ensure_codes() / "code-du-travail"}
@@ -70,7 +70,7 @@ def measure_ess(corpus: Path, out: Path, raw_sample: int) -> dict:
 def measure_plain(corpus: Path, out: Path, raw_sample: int) -> dict:
     from benchmarks import plain
 
-    timer = Timer()
+    timer = Stages()
     began = time.perf_counter()
     _, embedder, texts = plain.ingest(corpus, out, timer)
     wall, ended_at = time.perf_counter() - began, time.time()

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.common import Timer
+from ingest.build import Stages
 
 CHUNK_SIZE, CHUNK_OVERLAP = 1000, 200
 
@@ -61,7 +61,7 @@ def chunks(corpus: Path) -> tuple[list[str], list[dict]]:
     return texts, metadatas
 
 
-def ingest(corpus: Path, out: Path, timer: Timer):
+def ingest(corpus: Path, out: Path, timer: Stages):
     """Split, embed and save the vector store; returns (store, embedder, chunk texts)."""
     from langchain_community.vectorstores import FAISS
 

@@ -207,14 +207,13 @@ def recall_at_10(folder: Path, count: int) -> dict | None:
     import faiss
 
     from index import store
-    from index.vectors import VectorSettings, configure
+    from index.vectors import VectorSettings
     from ingest.embed import load_embedder
 
     loaded = store.load(folder)
     settings = VectorSettings.from_dict(loaded.manifest.get("vectors"))
     if settings.kind == "flat":
         return None
-    configure(loaded.vectors, settings)
     vectors = loaded.vectors.reconstruct_n(0, loaded.vectors.ntotal)
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)

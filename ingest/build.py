@@ -87,7 +87,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     vectors, and when nothing changed at all the index is left as it is.
     """
     began = time.perf_counter()
-    stages = _Stages()
+    stages = Stages()
     split = split or SplitConfig()
     fusion = fusion or FusionConfig()
     if not corpus.is_dir():
@@ -152,8 +152,9 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
                        skipped, changes, embedded, stages=stages.seconds)
 
 
-class _Stages:
-    """Seconds spent in each named stage of a build: `with stages("embed"): ...`."""
+class Stages:
+    """Seconds spent in each named stage: `with stages("embed"): ...` (builds and the
+    benchmarks time their stages with it)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
