@@ -2,4 +2,12 @@
 
 `ingest` writes an index folder through `index.store`; everything that reads one
 (the CLI's `search` and `eval`, the page) goes through `index.search.Searcher`.
+
+Importing the package first sets the thread settings the numeric libraries read when
+they load (index.threads): idle threads sleep instead of spinning, so that several
+processes share the cores.
 """
+
+from index.threads import share_cores
+
+share_cores()

@@ -4,3 +4,5 @@
 of French reports, `ingest.embed` turns text into vectors, `ingest.build` writes
 the index folder through `index.store`.
 """
+
+import index  # noqa: F401  (first: its import sets the thread settings, index.threads)
