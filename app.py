@@ -7,6 +7,7 @@ the widgets and places what the library returns.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
@@ -14,13 +15,21 @@ import streamlit as st
 from index import store
 from index.answer import NO_ANSWER, Answerer
 from index.config import default_index
-from index.errors import EssError
+from index.errors import UNEXPECTED, EssError
 from index.explore import map_points, theme_groups
 from index.related import related
-from index.render import STYLE, answer_html, card_html, context_html, group_html, related_html
+from index.render import (
+    STYLE,
+    answer_html,
+    card_html,
+    context_html,
+    group_html,
+    related_html,
+    text_html,
+)
 from index.search import Searcher, narrow, sections_of
 from ingest.build import build
-from ingest.upload import save_upload
+from ingest.upload import MAX_UPLOAD_MB, save_upload
 
 EXAMPLES = [
     "Comment financer les entreprises de l'ESS ?",
@@ -29,6 +38,7 @@ EXAMPLES = [
     "Quelles valeurs portent les mutuelles ?",
 ]
 CANDIDATES = 30  # passages fetched per question; the filters and the count narrow them
+log = logging.getLogger("ess.page")
 
 st.set_page_config(page_title="Recherche ESS", page_icon="🔎", layout="wide")
 
@@ -59,6 +69,10 @@ try:
     answerer = load(str(index_dir), current_build)
 except EssError as exc:
     st.error(str(exc))  # it says which command builds or rebuilds the index
+    st.stop()
+except Exception:
+    log.exception("loading the index %s failed", index_dir)
+    st.error(UNEXPECTED)
     st.stop()
 searcher = answerer.searcher
 if "question" not in st.session_state and st.query_params.get("q"):
@@ -127,7 +141,8 @@ def themes_tab() -> None:
     else:
         labels = {t.id: f"{t.label} ({counts[t.id]})" for t in searcher.themes.themes}
         chosen_theme = st.selectbox("Thème", list(labels), format_func=labels.get)
-        st.caption(searcher.themes.theme(chosen_theme).description)
+        st.markdown(text_html(searcher.themes.theme(chosen_theme).description, "ess-caption"),
+                    unsafe_allow_html=True)
         for title, section, passages in theme_groups(searcher, chosen_theme):
             st.markdown(group_html(title, section, passages), unsafe_allow_html=True)
 
@@ -154,11 +169,13 @@ def add_tab() -> None:
     """Add a document to the corpus and update the index."""
     st.header("Ajouter un document")
     corpus_dir = Path(searcher.store.manifest["corpus"])
-    st.caption(f"Le document est enregistré dans {corpus_dir}, puis l'index est mis à jour : "
-               "seuls ses passages sont calculés. Les autres onglets répondent pendant ce temps "
-               "avec l'index actuel.")
-    upload = st.file_uploader("Document : PDF, Word, HTML, Markdown ou texte (20 Mo au plus)",
-                              type=["pdf", "docx", "html", "htm", "md", "txt"])
+    st.caption("Le document est enregistré dans le dossier du corpus, puis l'index est mis à "
+               "jour : seuls ses passages sont calculés. Les autres onglets répondent pendant ce "
+               "temps avec l'index actuel.")
+    upload = st.file_uploader(f"Document : PDF, Word, HTML, Markdown ou texte "
+                              f"({MAX_UPLOAD_MB} Mo au plus)",
+                              type=["pdf", "docx", "html", "htm", "md", "txt"],
+                              max_upload_size=MAX_UPLOAD_MB)
     if upload is not None and st.button("Ajouter au corpus et mettre l'index à jour"):
         try:
             saved = save_upload(corpus_dir, upload.name, upload.getvalue())
@@ -174,8 +191,12 @@ def add_tab() -> None:
 # Only the open tab runs (on_change="rerun"): the first answer does not wait for the map.
 TABS = {"Question": question_tab, "Thèmes": themes_tab, "Carte des passages": map_tab,
         "Ajouter un document": add_tab}
-for container, show in zip(st.tabs(list(TABS), key="onglet", on_change="rerun"), TABS.values(),
-                           strict=True):
+for (name, show), container in zip(TABS.items(), st.tabs(list(TABS), key="onglet",
+                                                          on_change="rerun"), strict=True):
     if container.open:
         with container:
-            show()
+            try:
+                show()
+            except Exception:  # a bug: logged for the maintainer, never a traceback on the page
+                log.exception("the tab %r failed", name)
+                st.error(UNEXPECTED)

@@ -1,8 +1,12 @@
 """Errors a user can act on: each message says what to do next.
 
 The CLI prints them as `Error: <message>` and exits with status 1; the page shows
-them with `st.error`. Anything else is a bug and keeps its traceback.
+them with `st.error`. Anything else is a bug: the CLI keeps its traceback, while the
+page logs it and shows UNEXPECTED, never a traceback or a server path.
 """
+
+UNEXPECTED = ("Une erreur inattendue s'est produite ; elle est consignée dans le journal du "
+              "serveur. Réessayez, et si elle se reproduit, signalez-la en donnant l'heure.")
 
 
 class EssError(Exception):

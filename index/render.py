@@ -25,6 +25,7 @@ STYLE = """<style>
 .ess-answer a, .ess-card a {text-decoration: none; font-weight: 600;}
 .ess-card mark {background: #ffe58f; color: #1a1a1a; padding: 0 .15em; border-radius: .2em;}
 .ess-cite {font-size: .9rem; opacity: .85; margin: 0 0 .4rem 0;}
+.ess-caption {font-size: .9rem; opacity: .85;}
 .ess-card h3 {font-size: 1.1rem; margin: 0 0 .3rem 0; padding: 0;}
 .ess-context b {font-weight: 700;}
 .ess-group h3 {font-size: 1.05rem; margin: .8rem 0 .3rem 0;}
@@ -52,6 +53,15 @@ def escape_lines(text: str) -> str:
     paragraphs = re.split(r"\n\s*\n", text)
     return "<br><br>".join("<br>".join(escape(line) for line in block.split("\n"))
                            for block in paragraphs)
+
+
+def text_html(text: str, css_class: str) -> str:
+    """A paragraph of text shown as typed (a theme's description, say).
+
+    >>> text_html("**gras** :red[x]", "ess-caption")
+    '<p class="ess-caption">&#42;&#42;gras&#42;&#42; &#58;red&#91;x&#93;</p>'
+    """
+    return f'<p class="{css_class}">{escape(text)}</p>'
 
 
 def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
@@ -97,7 +107,7 @@ def context_html(hit: Hit, corpus: Path, width: int = 400) -> str:
     try:
         text = read_text(corpus / p.source)
     except OSError:
-        return f"<p>Le fichier {escape(p.source)} n'est plus dans {escape(str(corpus))}.</p>"
+        return f"<p>Le fichier {escape(p.source)} n'est plus dans le corpus.</p>"
     before = text[max(0, p.start - width):p.start]
     after = text[p.end:p.end + width]
     return (f'<p class="ess-context">…{escape_lines(before)}<b>{escape_lines(text[p.start:p.end])}'

@@ -195,3 +195,52 @@ def test_a_shared_link_asks_its_question_and_the_page_address_follows_the_questi
     assert "[1]" in answer_html(app) and len(cards(app)) == 5
     ask(app, "Que propose-t-on pour l'égalité femmes-hommes ?")
     assert app.query_params["q"] == "Que propose-t-on pour l'égalité femmes-hommes ?"
+
+
+def test_markup_in_the_theme_catalogue_renders_as_text(monkeypatch, tmp_path, fake_model):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("## FINANCE\n\n1. Créer des fonds solidaires.\n",
+                                 encoding="utf-8")
+    (corpus / "themes.toml").write_text(
+        '[[theme]]\nid = "piege"\nlabel = "Fonds **gras**"\n'
+        'description = "Des :red[fonds] $$x^2$$ **solidaires** <b>ici</b>"\n'
+        'terms = ["fonds"]\n', encoding="utf-8")
+    build(corpus, tmp_path / "index", embedder=FakeEmbedder(), show_progress=False)
+    app = page(monkeypatch, tmp_path / "index", "Thèmes")
+    html = "\n".join(m.value for m in app.markdown if not m.value.startswith("<style>"))
+    assert ("Des &#58;red&#91;fonds&#93; &#36;&#36;x^2&#36;&#36; &#42;&#42;solidaires&#42;&#42; "
+            "&lt;b&gt;ici&lt;/b&gt;") in html
+    for raw in (":red[", "$$", "**solidaires**", "<b>ici"):
+        assert raw not in html, raw
+    assert not [c for c in app.caption if "red[" in c.value]
+
+
+def test_a_bug_in_a_tab_shows_a_french_message_and_is_logged(monkeypatch, real_index, caplog):
+    import index.explore
+    from index.errors import UNEXPECTED
+
+    def broken(searcher, theme_id):
+        raise RuntimeError(f"/srv/secret/{theme_id} exploded")
+
+    monkeypatch.setattr(index.explore, "theme_groups", broken)
+    app = page(monkeypatch, real_index, "Thèmes")  # asserts the page raised nothing
+    assert [e.value for e in app.error] == [UNEXPECTED]
+    shown = " ".join(str(getattr(e, "value", "")) for e in app.main)
+    assert "/srv/secret" not in shown and "RuntimeError" not in shown
+    assert "exploded" in caplog.text and "Thèmes" in caplog.text
+
+
+def test_the_upload_tab_shows_no_server_path_and_limits_the_widget(monkeypatch, real_index):
+    import tomllib
+
+    from ingest.upload import MAX_UPLOAD_MB
+
+    app = page(monkeypatch, real_index, "Ajouter un document")
+    (uploader,) = app.get("file_uploader")
+    assert uploader.proto.max_upload_size_mb == MAX_UPLOAD_MB
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    corpus = str(ROOT / "corpus")
+    shown = [c.value for c in app.caption] + [m.value for m in app.markdown]
+    assert shown and not any(corpus in text or str(ROOT) in text for text in shown)

@@ -152,6 +152,26 @@ def test_question_gets_a_cited_answer(browser, page_url):
     (ARTIFACTS / "timing.txt").write_text(timing + "\n")
 
 
+def open_tab(driver, label: str) -> None:
+    """Click the tab with that label once it is drawn, and wait until it is the open one.
+
+    Streamlit draws the tabs one message at a time and redraws them as the page reruns:
+    the tab is looked for by its label, afresh until a click lands on a live element.
+    """
+    def selected(driver) -> bool:
+        tabs = [t for t in driver.find_elements(By.CSS_SELECTOR, '[role="tab"]')
+                if t.text.strip() == label]
+        if not tabs:
+            return False
+        if tabs[0].get_attribute("aria-selected") != "true":
+            tabs[0].click()
+            return False
+        return True
+
+    WebDriverWait(driver, TIMEOUT, poll_frequency=0.1,
+                  ignored_exceptions=(StaleElementReferenceException,)).until(selected)
+
+
 def click_add(driver) -> bool:
     """Click « Ajouter au corpus… » if it is on the page (stale elements raise)."""
     button = next((b for b in driver.find_elements(By.TAG_NAME, "button")
@@ -173,9 +193,7 @@ def test_a_document_added_from_the_page_is_answered_at_once(browser, tmp_path):
                       "paysannes solidaire.\n", encoding="utf-8")
     with serve(index_dir, tmp_path / "streamlit.log") as url:
         browser.get(url)
-        tabs = WebDriverWait(browser, TIMEOUT).until(
-            lambda driver: driver.find_elements(By.CSS_SELECTOR, '[role="tab"]'))
-        tabs[3].click()
+        open_tab(browser, "Ajouter un document")
         WebDriverWait(browser, TIMEOUT).until(EC.presence_of_element_located(
             (By.CSS_SELECTOR, 'input[type="file"]'))).send_keys(str(report))
         # The page reruns as the tab opens and the file arrives: find the button afresh
