@@ -70,6 +70,21 @@ class Answer:
             return NO_ANSWER
         return " ".join(f"{s.text} [{s.marker}]" for s in self.sentences)
 
+    def to_dict(self) -> dict:
+        """The JSON of `ess answer --json` (a contract: keys are only ever added).
+
+        >>> from index.records import Passage
+        >>> p = Passage("x", "a.txt", "Doc", "Finance", 2, 0, 16, "Créer des fonds.")
+        >>> a = Answer("?", [Hit(1, 0.9, p)], [Sentence(0, 0, 16, "Créer des fonds.", .9)], True)
+        >>> {k: v for k, v in a.to_dict().items() if k != "results"}
+        {'question': '?', 'answered': True, 'answer': 'Créer des fonds. [1]', \
+'sentences': [{'text': 'Créer des fonds.', 'marker': 1, 'id': 'x'}]}
+        """
+        return {"question": self.question, "answered": self.answered, "answer": self.text(),
+                "sentences": [{"text": s.text, "marker": s.marker,
+                               "id": self.hits[s.hit].passage.id} for s in self.sentences],
+                "results": [hit.to_dict() for hit in self.hits]}
+
     def highlights(self, index: int) -> list[tuple[int, int]]:
         """Spans of the passage of hit `index` used in the answer."""
         return sorted((s.start, s.end) for s in self.sentences if s.hit == index)

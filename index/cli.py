@@ -2,6 +2,7 @@
 
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--vectors KIND] [--quiet]
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--json]
+    ess answer [QUESTION] [--index DIR] [-k N] [--json]
     ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--json]
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
     ess themes [--json] | ess theme THEME_ID [--json]
@@ -84,7 +85,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="vérifier que l'index a été construit avec ce modèle")
     search.set_defaults(run=_search)
 
-    evaluate = commands.add_parser("eval", help="mesurer la recherche sur un jeu de questions")
+    answer = commands.add_parser("answer", help="répondre à une question par des phrases citées "
+                                                "des passages")
+    answer.add_argument("question", nargs="?", default=None, metavar="QUESTION",
+                        help="la question ; sans elle, une question par ligne sur l'entrée "
+                             "standard")
+    _index_option(answer)
+    answer.add_argument("-k", type=_positive, default=5,
+                        help="nombre de passages d'où la réponse est tirée (défaut : 5)")
+    answer.add_argument("--json", action="store_true", help="un objet JSON par question")
+    answer.set_defaults(run=_answer)
+
+    evaluate = commands.add_parser("eval", help="mesurer la recherche et les réponses sur un "
+                                                "jeu de questions")
     evaluate.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
     _index_option(evaluate)
     evaluate.add_argument("-k", type=_positive, default=20,
@@ -187,6 +200,35 @@ def _search(args) -> int:
     return 0
 
 
+def _answer(args) -> int:
+    from index.answer import Answerer
+    from index.search import Searcher
+
+    answerer = Answerer(Searcher(args.index or default_index()))
+    questions = [args.question] if args.question is not None else _stdin_queries()
+    for number, question in enumerate(questions):
+        answer = answerer.answer(question, args.k)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            continue
+        if args.question is None:
+            print(("\n" if number else "") + f"? {question}")
+        print(render_answer(answer), flush=True)
+    return 0
+
+
+def render_answer(answer) -> str:
+    """Plain output: the answer paragraph, then the passages it cites, numbered as its markers."""
+    lines = [textwrap.fill(answer.text(), width=100)]
+    cited = sorted({s.hit for s in answer.sentences})
+    if cited:
+        lines.append("")
+        lines.append(render_hits([answer.hits[i] for i in cited]))
+    elif answer.hits:
+        lines += ["", "Passages les plus proches :", "", render_hits(answer.hits)]
+    return "\n".join(lines)
+
+
 def _stdin_queries():
     for line in sys.stdin:
         if line.strip():
@@ -274,12 +316,14 @@ def _theme(args) -> int:
 
 
 def _eval(args) -> int:
+    from index.answer import Answerer
     from index.evaluate import evaluate, load_questions
     from index.search import Searcher
 
     questions = load_questions(args.questions)
-    report = evaluate(Searcher(args.index or default_index()), questions, k=args.k,
-                      mode=args.mode)
+    searcher = Searcher(args.index or default_index())
+    report = evaluate(searcher, questions, k=args.k, mode=args.mode,
+                      answerer=Answerer(searcher))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -289,16 +333,35 @@ def _eval(args) -> int:
 
 def render_report(r) -> str:
     lines = [f"mode               {r.mode}",
-             f"questions          {r.questions} ({r.facts} fact, {r.themes} theme)",
-             f"hit@1              {r.hit_at_1:.3f}",
-             f"hit@5              {r.hit_at_5:.3f}",
-             f"MRR@10             {r.mrr_at_10:.3f}"]
-    if r.theme_recall is not None:
-        lines.append(f"theme recall@{r.k:<5} {r.theme_recall:.3f}")
-    lines += [f"passages           {r.passages} (mean {r.mean_passage_chars:.0f} characters)",
-              f"latency            median {r.latency_median_ms:.1f} ms, "
-              f"p95 {r.latency_p95_ms:.1f} ms (warm)"]
+             f"questions          {r.questions} ({r.facts} fact, {r.themes} theme"
+             + (f", {r.unanswerable} none)" if r.unanswerable else ")"),
+             *_figure_lines(r.to_dict(), r.k),
+             f"passages           {r.passages} (mean {r.mean_passage_chars:.0f} characters)",
+             f"latency            median {r.latency_median_ms:.1f} ms, "
+             f"p95 {r.latency_p95_ms:.1f} ms (warm)"]
+    if r.answer_latency_median_ms is not None:
+        lines.append(f"answer latency     median {r.answer_latency_median_ms:.1f} ms "
+                     "(composing, after the search)")
+    for lang, figures in r.by_lang.items():
+        lines += ["", f"[{lang}] {figures['facts']} fact, {figures['themes']} theme, "
+                      f"{figures['unanswerable']} none", *_figure_lines(figures, r.k)]
     return "\n".join(lines)
+
+
+def _figure_lines(f: dict, k: int) -> list[str]:
+    lines = []
+    if f["facts"]:
+        lines += [f"hit@1              {f['hit_at_1']:.3f}",
+                  f"hit@5              {f['hit_at_5']:.3f}",
+                  f"MRR@10             {f['mrr_at_10']:.3f}"]
+    if f["theme_recall"] is not None:
+        lines.append(f"theme recall@{k:<5} {f['theme_recall']:.3f}")
+    if f["answer_accuracy"] is not None:
+        lines += [f"answer accuracy    {f['answer_accuracy']:.3f}",
+                  f"answered           {f['answered']:.3f}"]
+    if f["flagged"] is not None:
+        lines.append(f"flagged (none)     {f['flagged']:.3f}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -1,12 +1,21 @@
-"""Measure retrieval on a question set: hit@1, hit@5, MRR@10, theme recall, latency.
+"""Measure retrieval and answers on a question set.
 
 Question rows (JSON Lines), as in ../shared/eval/dev.jsonl:
     {"id", "question", "gold": [phrases], "kind": "fact" | "theme"}
-or, for questions about whole documents, {"id", "question", "gold_doc": FILE}.
+or, for questions about whole documents, {"id", "question", "gold_doc": FILE};
+or, for questions the corpus cannot answer, {"id", "question", "kind": "none"}.
+Any row may say its language, {"lang": "es"} (rows without one count as French).
 
-A `fact` row is a hit at rank r when the passage at rank r contains one of its
-gold phrases (both in `index.text.match_form`), or, with `gold_doc`, comes from
-that file. A `theme` row scores the share of its gold phrases found in the top k.
+- Retrieval, over `fact` rows: a row is a hit at rank r when the passage at rank r
+  contains one of its gold phrases (both in `index.text.match_form`), or, with
+  `gold_doc`, comes from that file: hit@1, hit@5, MRR@10. A `theme` row scores the
+  share of its gold phrases found in the top k.
+- Answers, with an `Answerer` (index.answer), composed from the top 5 as the page
+  and `ess answer` do: answer accuracy, over `fact` rows, is the share answered with
+  a gold phrase in the answer's sentences (or, with `gold_doc`, a sentence from that
+  file); `answered` is the share of `fact` rows answered at all; `flagged` is the share
+  of `none` rows the answer says nothing answers.
+- With rows in several languages, every figure again per language (`by_lang`).
 """
 
 from __future__ import annotations
@@ -20,6 +29,9 @@ from pathlib import Path
 from index.errors import QuestionsError
 from index.text import match_form
 
+KINDS = ("fact", "theme", "none")
+ANSWER_DEPTH = 5  # passages an answer is composed from (the page's and `ess answer`'s default)
+
 
 @dataclass(frozen=True)
 class Question:
@@ -28,6 +40,7 @@ class Question:
     kind: str = "fact"
     gold: tuple[str, ...] = ()
     gold_doc: str | None = None
+    lang: str = "fr"
 
 
 @dataclass
@@ -46,9 +59,27 @@ class Report:
     latency_median_ms: float
     latency_p95_ms: float
     misses: list[str] = field(default_factory=list)  # fact ids not found in the top 10
+    unanswerable: int = 0  # rows of kind "none"
+    answer_accuracy: float | None = None  # None when answers were not measured
+    answered: float | None = None
+    flagged: float | None = None
+    answer_latency_median_ms: float | None = None
+    wrong_answers: list[str] = field(default_factory=list)  # fact ids without a gold answer
+    by_lang: dict[str, dict] = field(default_factory=dict)  # the figures per language
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one question."""
+
+    question: Question
+    rank: int | None = None  # fact rows: rank of the first hit
+    recall: float | None = None  # theme rows
+    answered: bool | None = None  # None when answers were not measured
+    correct: bool | None = None  # fact rows: answered with a gold phrase
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -77,54 +108,103 @@ def _question(line: str, where: str) -> Question:
     if not isinstance(row, dict) or not isinstance(row.get("question"), str):
         raise QuestionsError(f"{where} : il manque le champ \"question\" (texte)")
     kind = row.get("kind", "fact")
-    gold, gold_doc = row.get("gold"), row.get("gold_doc")
-    if kind not in ("fact", "theme"):
-        raise QuestionsError(f"{where} : \"kind\" doit valoir \"fact\" ou \"theme\"")
+    gold, gold_doc, lang = row.get("gold"), row.get("gold_doc"), row.get("lang", "fr")
+    qid = str(row.get("id", where))
+    if kind not in KINDS:
+        raise QuestionsError(f"{where} : \"kind\" doit valoir \"fact\", \"theme\" ou "
+                             "\"none\"")
+    if not isinstance(lang, str) or not lang.strip():
+        raise QuestionsError(f"{where} : \"lang\" doit être un code de langue (\"fr\", \"es\"…)")
+    if kind == "none":
+        return Question(qid, row["question"], kind, lang=lang)
     if gold_doc is not None and kind == "fact" and isinstance(gold_doc, str):
-        return Question(str(row.get("id", where)), row["question"], kind, (), gold_doc)
+        return Question(qid, row["question"], kind, (), gold_doc, lang)
     if not (isinstance(gold, list) and gold and all(isinstance(g, str) for g in gold)):
         raise QuestionsError(f"{where} : il faut \"gold\" (une liste de phrases) "
                              "ou \"gold_doc\" (un fichier)")
-    return Question(str(row.get("id", where)), row["question"], kind, tuple(gold))
+    return Question(qid, row["question"], kind, tuple(gold), lang=lang)
 
 
-def evaluate(searcher, questions: list[Question], k: int = 20, mode: str = "hybrid") -> Report:
-    """Run every question through `searcher.search` and score the rankings."""
+def evaluate(searcher, questions: list[Question], k: int = 20, mode: str = "hybrid",
+             answerer=None) -> Report:
+    """Run every question through `searcher.search` and score the rankings; with an
+    `answerer`, compose each answer from the top passages and score it too."""
     if not questions:
         raise QuestionsError("aucune question à évaluer")
     depth = max(k, 10)
     forms = {p.id: match_form(p.text) for p in searcher.passages}
     searcher.search(questions[0].question, depth, mode)  # warm-up: latency is measured warm
-    ranks, recalls, latencies, misses = [], [], [], []
+    outcomes, latencies, answer_latencies = [], [], []
     for q in questions:
         began = time.perf_counter()
         hits = searcher.search(q.question, depth, mode)
         latencies.append((time.perf_counter() - began) * 1000)
+        answered = correct = None
+        if answerer is not None and q.kind != "theme":
+            began = time.perf_counter()
+            answer = answerer.compose(q.question, hits[:ANSWER_DEPTH])
+            answer_latencies.append((time.perf_counter() - began) * 1000)
+            answered = answer.answered
+            correct = answered and q.kind == "fact" and _answers(q, answer)
         if q.kind == "theme":
             found = " \n ".join(forms[h.passage.id] for h in hits[:k])
-            recalls.append(sum(match_form(g) in found for g in q.gold) / len(q.gold))
+            outcomes.append(Outcome(q, recall=sum(match_form(g) in found for g in q.gold)
+                                    / len(q.gold)))
             continue
         rank = next((h.rank for h in hits if _is_hit(q, h.passage, forms)), None)
-        ranks.append(rank)
-        if rank is None or rank > 10:
-            misses.append(q.id)
+        outcomes.append(Outcome(q, rank if q.kind == "fact" else None, None, answered, correct))
     passages = searcher.passages
+    figures = _figures(outcomes)
+    languages = sorted({o.question.lang for o in outcomes})
     return Report(
         questions=len(questions),
-        facts=len(ranks),
-        hit_at_1=_share(ranks, 1),
-        hit_at_5=_share(ranks, 5),
-        mrr_at_10=sum(1 / r for r in ranks if r and r <= 10) / len(ranks) if ranks else 0.0,
-        themes=len(recalls),
-        theme_recall=sum(recalls) / len(recalls) if recalls else None,
         k=k,
         mode=mode,
         passages=len(passages),
         mean_passage_chars=sum(len(p.text) for p in passages) / max(len(passages), 1),
         latency_median_ms=statistics.median(latencies),
         latency_p95_ms=_percentile(latencies, 95),
-        misses=misses,
+        misses=[o.question.id for o in outcomes
+                if o.question.kind == "fact" and (o.rank is None or o.rank > 10)],
+        answer_latency_median_ms=(statistics.median(answer_latencies) if answer_latencies
+                                  else None),
+        wrong_answers=[o.question.id for o in outcomes if o.correct is False
+                       and o.question.kind == "fact"],
+        by_lang=({lang: _figures([o for o in outcomes if o.question.lang == lang])
+                  for lang in languages} if len(languages) > 1 else {}),
+        **figures,
     )
+
+
+def _figures(outcomes: list[Outcome]) -> dict:
+    """The scores of a group of questions (all of them, or one language's)."""
+    facts = [o for o in outcomes if o.question.kind == "fact"]
+    ranks = [o.rank for o in facts]
+    recalls = [o.recall for o in outcomes if o.question.kind == "theme"]
+    nones = [o for o in outcomes if o.question.kind == "none"]
+    measured = [o for o in facts if o.answered is not None]
+    return {
+        "facts": len(facts),
+        "hit_at_1": _share(ranks, 1),
+        "hit_at_5": _share(ranks, 5),
+        "mrr_at_10": sum(1 / r for r in ranks if r and r <= 10) / len(ranks) if ranks else 0.0,
+        "themes": len(recalls),
+        "theme_recall": sum(recalls) / len(recalls) if recalls else None,
+        "unanswerable": len(nones),
+        "answer_accuracy": (sum(bool(o.correct) for o in measured) / len(measured)
+                            if measured else None),
+        "answered": sum(bool(o.answered) for o in measured) / len(measured) if measured else None,
+        "flagged": (sum(o.answered is False for o in nones) / len(nones)
+                    if nones and nones[0].answered is not None else None),
+    }
+
+
+def _answers(q: Question, answer) -> bool:
+    """Does the answer hold a gold phrase (or, with gold_doc, a sentence from that file)?"""
+    if q.gold_doc is not None:
+        return any(_is_hit(q, answer.hits[s.hit].passage, {}) for s in answer.sentences)
+    said = match_form(" ".join(s.text for s in answer.sentences))
+    return any(match_form(g) in said for g in q.gold)
 
 
 def _is_hit(q: Question, passage, forms: dict[str, str]) -> bool:

@@ -93,7 +93,9 @@ GOOD = '{"id": "a", "question": "Qu\'est-ce que l\'ESS ?", "gold": ["économie s
     (['{"question": 3, "gold": ["x"]}'], '{path}:1 : il manque le champ "question" (texte)'),
     (['["question", "gold"]'], '{path}:1 : il manque le champ "question" (texte)'),
     ([GOOD, "", '{"question": "Q ?", "gold": ["x"], "kind": "liste"}'],
-     '{path}:3 : "kind" doit valoir "fact" ou "theme"'),
+     '{path}:3 : "kind" doit valoir "fact", "theme" ou "none"'),
+    (['{"question": "Q ?", "gold": ["x"], "lang": ""}'],
+     '{path}:1 : "lang" doit être un code de langue ("fr", "es"…)'),
     (['{"question": "Q ?"}'],
      '{path}:1 : il faut "gold" (une liste de phrases) ou "gold_doc" (un fichier)'),
     (['{"question": "Q ?", "gold": []}'],
@@ -105,7 +107,7 @@ GOOD = '{"id": "a", "question": "Qu\'est-ce que l\'ESS ?", "gold": ["économie s
     ([], "le fichier de questions {path} ne contient aucune question"),
     (["", "  ", ""], "le fichier de questions {path} ne contient aucune question"),
 ], ids=["bad-json-line-2", "no-question", "question-not-text", "not-an-object", "bad-kind",
-        "no-gold", "empty-gold", "gold-not-a-list", "gold-doc-on-theme", "empty",
+        "empty-lang", "no-gold", "empty-gold", "gold-not-a-list", "gold-doc-on-theme", "empty",
         "blank-lines-only"])
 def test_load_questions_errors(tmp_path, lines, message):
     path = write_lines(tmp_path / "q.jsonl", lines)
@@ -254,3 +256,67 @@ def test_shared_dev_set_loads():
 def test_evaluate_with_no_question_is_a_clear_error():
     with pytest.raises(QuestionsError, match="^aucune question à évaluer$"):
         evaluate(object(), [])
+
+
+# --- answers, unanswerable rows and languages ---------------------------------------
+
+
+class FixedAnswerer:
+    """Answers each question with the given sentences (hit index, text), or not at all."""
+
+    def __init__(self, answers: dict[str, list[tuple[int, str]] | None]):
+        self.answers = answers
+
+    def compose(self, question, hits):
+        from index.answer import Answer, Sentence
+
+        chosen = self.answers.get(question)
+        sentences = [Sentence(i, 0, len(t), t, 1.0) for i, t in (chosen or [])]
+        return Answer(question, hits, sentences, chosen is not None)
+
+
+def test_answers_are_scored_and_unanswerable_rows_counted_per_language():
+    questions = [
+        Question("f1", "question 1", "fact", ("fonds d'investissement",)),
+        Question("f2", "pregunta 2", "fact", ("opérateurs bancaires",), lang="es"),
+        Question("f3", "question 3", "fact", ("chaque sociétaire",)),
+        Question("n1", "question sans réponse", "none"),
+        Question("n2", "pregunta sin respuesta", "none", lang="es"),
+    ]
+    rankings = {"question 1": ranked("g1", 1), "pregunta 2": ranked("g2", 2),
+                "question 3": ranked("g3", 1), "question sans réponse": ranked(None, None),
+                "pregunta sin respuesta": ranked(None, None)}
+    answers = {"question 1": [(0, "Créer des fonds d'investissement dédiés aux coopératives.")],
+               "pregunta 2": [(0, "Texte de remplissage numéro 1 sur la vie associative.")],
+               "question 3": None,  # flagged, though its passage was found
+               "question sans réponse": None,
+               "pregunta sin respuesta": [(0, "Texte de remplissage.")]}
+    report = evaluate(RankedSearcher(FILLERS + GOLD, rankings), questions, k=10,
+                      answerer=FixedAnswerer(answers))
+    assert (report.facts, report.unanswerable) == (3, 2)
+    assert report.hit_at_1 == pytest.approx(2 / 3)
+    assert report.answer_accuracy == pytest.approx(1 / 3)
+    assert report.answered == pytest.approx(2 / 3)
+    assert report.flagged == 0.5
+    assert report.wrong_answers == ["f2", "f3"] and report.misses == []
+    assert report.answer_latency_median_ms >= 0
+    assert set(report.by_lang) == {"es", "fr"}
+    assert report.by_lang["fr"]["answer_accuracy"] == 0.5
+    assert report.by_lang["fr"]["flagged"] == 1.0 and report.by_lang["es"]["flagged"] == 0.0
+    assert report.by_lang["es"]["hit_at_1"] == 0.0 and report.by_lang["es"]["hit_at_5"] == 1.0
+
+
+def test_without_an_answerer_no_answer_figure_is_given():
+    report = evaluate(RankedSearcher(FILLERS + GOLD, {"question 1": ranked("g1", 1)}),
+                      FACTS[:1] + [Question("n", "question 9", "none")])
+    assert (report.answer_accuracy, report.answered, report.flagged) == (None, None, None)
+    assert report.by_lang == {} and report.unanswerable == 1 and report.facts == 1
+
+
+def test_load_questions_reads_unanswerable_rows_and_languages(tmp_path):
+    path = write_lines(tmp_path / "q.jsonl", [
+        '{"id": "n1", "question": "¿Cuál es el IVA?", "kind": "none", "lang": "es"}',
+        '{"id": "f1", "question": "How to fund?", "gold": ["fonds"], "lang": "en"}'])
+    assert load_questions(path) == [
+        Question("n1", "¿Cuál es el IVA?", "none", (), None, "es"),
+        Question("f1", "How to fund?", "fact", ("fonds",), None, "en")]
