@@ -243,7 +243,14 @@ def test_a_command_is_required(capsys):
     assert capsys.readouterr().err.startswith("usage: ess ")
 
 
-@pytest.mark.parametrize("command", ["ingest", "search", "eval"])
+def commands() -> list[str]:
+    from index.cli import _parser
+
+    (sub,) = [a for a in _parser()._actions if a.dest == "command"]
+    return list(sub.choices)
+
+
+@pytest.mark.parametrize("command", commands())
 def test_every_command_has_help(capsys, command):
     with pytest.raises(SystemExit) as exited:
         main([command, "--help"])
@@ -275,18 +282,42 @@ def test_eval_prints_the_report(index_dir, questions, capsys):
     passages = store.load(index_dir).passages
     mean = sum(len(p.text) for p in passages) / len(passages)
     lines = out.splitlines()
-    assert lines[:7] == [
+    assert lines[:6] == [
         "mode               hybrid",
         "questions          3 (2 fact, 1 theme)",
         "hit@1              1.000",
         "hit@5              1.000",
         "MRR@10             1.000",
         "theme recall@20    0.500",
-        f"passages           3 (mean {mean:.0f} characters)",
     ]
+    assert re.fullmatch(r"answer accuracy    [01]\.\d{3}", lines[6])
+    assert re.fullmatch(r"answered           [01]\.\d{3}", lines[7])
+    assert lines[8] == f"passages           3 (mean {mean:.0f} characters)"
     assert re.fullmatch(r"latency            median \d+\.\d ms, p95 \d+\.\d ms \(warm\)",
-                        lines[7])
-    assert len(lines) == 8
+                        lines[9])
+    assert re.fullmatch(r"answer latency     median \d+\.\d ms \(composing, after the search\)",
+                        lines[10])
+    assert len(lines) == 11
+
+
+def test_eval_reports_unanswerable_rows_and_each_language(index_dir, tmp_path, capsys):
+    rows = [{"id": "f1", "question": "opérateurs bancaires", "gold": ["former les opérateurs"]},
+            {"id": "f2", "question": "operadores bancarios", "gold": ["former les opérateurs"],
+             "lang": "es"},
+            {"id": "n1", "question": "¿Cuál es el horario de la alcaldía?", "kind": "none",
+             "lang": "es"}]
+    path = tmp_path / "q.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                    encoding="utf-8")
+    code, out, _ = run(capsys, "eval", path, "--index", index_dir)
+    assert code == 0
+    assert "questions          3 (2 fact, 0 theme, 1 none)" in out
+    assert "\n[es] 1 fact, 0 theme, 1 none\n" in out and "\n[fr] 1 fact, 0 theme, 0 none\n" in out
+    assert re.search(r"flagged \(none\)     [01]\.\d{3}", out)
+    code, out, _ = run(capsys, "eval", path, "--index", index_dir, "--json")
+    report = json.loads(out)
+    assert set(report["by_lang"]) == {"es", "fr"} and report["unanswerable"] == 1
+    assert report["by_lang"]["es"]["unanswerable"] == 1 and report["flagged"] in (0.0, 1.0)
 
 
 def test_eval_json(index_dir, questions, capsys):
@@ -298,3 +329,50 @@ def test_eval_json(index_dir, questions, capsys):
     assert report["theme_recall"] == 0.5 and report["k"] == 2
     assert report["misses"] == [] and report["questions"] == 3
     assert report["latency_median_ms"] >= 0 and report["latency_p95_ms"] >= 0
+
+
+# --- answer ----------------------------------------------------------------------------
+
+
+ANSWER_KEYS = {"question", "answered", "answer", "sentences", "results"}
+
+
+def test_answer_json_contract(index_dir, capsys):
+    code, out, err = run(capsys, "answer", "Former les opérateurs bancaires ?", "--index",
+                         index_dir, "--json")
+    assert (code, err) == (0, "")
+    answer = json.loads(out)
+    assert set(answer) == ANSWER_KEYS
+    assert answer["question"] == "Former les opérateurs bancaires ?"
+    assert isinstance(answer["answered"], bool) and isinstance(answer["answer"], str)
+    results = answer["results"]
+    assert results and all(set(r) >= {"rank", "score", "id", "source", "title", "section",
+                                      "item", "start", "end", "text", "page"} for r in results)
+    assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
+    for sentence in answer["sentences"]:
+        assert set(sentence) == {"text", "marker", "id"}
+        cited = results[sentence["marker"] - 1]
+        assert cited["id"] == sentence["id"] and sentence["text"] in cited["text"]
+        assert f"{sentence['text']} [{sentence['marker']}]" in answer["answer"]
+    if not answer["answered"]:
+        assert answer["sentences"] == []
+
+
+def test_answer_plain_output_and_stdin(index_dir, capsys, monkeypatch):
+    code, out, _ = run(capsys, "answer", "Former les opérateurs bancaires", "--index", index_dir,
+                       "-k", "2")
+    assert code == 0
+    assert "[1]" in out.splitlines()[0] or out.startswith("Aucun passage ne répond")
+    assert "feuille-de-route.txt:" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("fonds coopératives\n\nemplois ruraux\n"))
+    code, out, _ = run(capsys, "answer", "--index", index_dir, "--json")
+    assert code == 0
+    assert [json.loads(line)["question"] for line in out.splitlines()] == [
+        "fonds coopératives", "emplois ruraux"]
+
+
+def test_answer_without_index(tmp_path, capsys):
+    code, _, err = run(capsys, "answer", "Q ?", "--index", tmp_path / "nothing")
+    assert code == 1
+    assert err == (f"Error: aucun index dans {tmp_path / 'nothing'} : construisez-le avec "
+                   "`ess ingest`\n")
