@@ -1,44 +1,57 @@
 """Compose a short answer from the best passages, each sentence with its citation marker.
 
-No language model: the answer is 1 to 3 sentences taken verbatim from the passages
-that best answer the question. The sentences of the top passages are scored against
-the question with the embedding model (the best sentence is not always the top
-passage's first one). Each answer sentence is followed by [n], n being the rank of
-its passage among the results.
+No language model: the answer is one to three units quoted verbatim from the passages
+that best answer the question, each followed by [n], the number of its passage.
+Units are what a reader can take alone (index.units): a short recommendation whole,
+a sentence with its verb, a sentence together with the one its « Ces… » or « Elle… »
+refers to; never a heading or a verbless fragment.
+
+Choosing them: every unit of the top UNIT_PASSAGES passages is scored by
+- its cosine with the question (the model reads the unit with its section, as it
+  reads passages; a unit that is its whole passage reuses the stored vector),
+- plus LEXICAL_WEIGHT times the share of the question's words it holds, each word
+  weighted by its rarity in the corpus (French questions only: the lexicon is French),
+- plus PASSAGE_WEIGHT for its passage's place in the ranking (the search weighed more
+  evidence than one unit shows).
+The answer opens on the best unit of the best passage, unless another passage's unit
+scores FIRST_MARGIN more. Further units, from other passages, must score within
+FOLLOW_MARGIN of the first, say something the answer does not say yet, and keep the
+answer under MAX_CHARS. The cited passages are numbered in reading order: the first
+unit cites [1], the next passage cited is [2], and the other passages follow in their
+ranking order.
 
 When no passage answers clearly, the answer says so (`answered` is False) and the
-closest passages are still given. Whether a question is answered is calibrated per
-index at ingest (`calibrate`): the question's best cosine, plus a little for the
-share of its words the corpus knows, must reach what unrelated background questions
-(index/background_questions.txt) reach on the same index at their 90th percentile.
-e5 cosines crowd into a narrow band (0.75 to 0.90 here), so a fixed cosine would
-not carry from one corpus or model to another.
+closest passages are still given. Whether a question is answered is index.gate's
+verdict, calibrated per index at ingest.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from index.errors import IndexUnreadable
+from index.gate import METHOD, Gate, Verdict
+from index.language import detect
 from index.records import Hit
 from index.text import with_context
+from index.tokenize import tokenize
+from index.units import Unit, units
 
 NO_ANSWER = "Aucun passage ne répond clairement à cette question."
-BACKGROUND = Path(__file__).with_name("background_questions.txt")
-COVERAGE_WEIGHT = 0.02
-QUANTILE = 0.9
-MAX_SENTENCES = 3
-SENTENCE_MARGIN = 0.02  # further sentences must score within this of the best one
-_ABBREVIATIONS = {"mme", "mlle", "mm", "dr", "pr", "me", "st", "ste", "art", "al", "cf",
-                  "ex", "env", "fig", "vol", "chap", "no", "n°", "p", "pp", "av", "apr", "j.-c"}
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(\-–]?\s*[A-ZÀ-Ý0-9])")
+UNIT_PASSAGES = 5
+MAX_UNITS = 3
+MAX_CHARS = 700
+LEXICAL_WEIGHT = 0.10
+PASSAGE_WEIGHT = 0.03
+FIRST_MARGIN = 0.03
+FOLLOW_MARGIN = 0.04
+DUPLICATE = 0.6  # token overlap (Jaccard) above which a unit repeats one already chosen
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """A sentence of a result's passage: `hit` is its index in `Answer.hits`."""
+    """A unit of a result's passage in the answer: `hit` is its index in `Answer.hits`."""
 
     hit: int
     start: int  # offsets within the passage text
@@ -54,9 +67,10 @@ class Sentence:
 @dataclass(frozen=True)
 class Answer:
     question: str
-    hits: list[Hit]
-    sentences: list[Sentence]  # the answer, best first; empty when not answered
+    hits: list[Hit]  # the passages, those the answer cites first, numbered as its markers
+    sentences: list[Sentence]  # the answer, in reading order; empty when not answered
     answered: bool
+    reason: str = ""  # why nothing answers, when the gate can say (index.gate)
 
     def text(self) -> str:
         """The answer as one paragraph with its markers.
@@ -100,124 +114,130 @@ class Answer:
         return "\n".join(lines)
 
 
-def sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans of a passage text.
-
-    >>> t = "Créer des fonds. Former les élus. M. Dupont"
-    >>> [t[a:b] for a, b in sentences(t)]
-    ['Créer des fonds.', 'Former les élus.', 'M. Dupont']
-    """
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        word = re.split(r"[\s'’]", text[:match.start()])[-1].rstrip(".").lower()
-        if (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS:  # « M. », « art. »
-            continue
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
-
-
 def compose(question: str, hits: list[Hit], embedder, query=None, answered: bool = True,
-            from_top: int = 3, stored=None) -> Answer:
-    """Pick the answer sentences among the `from_top` best hits.
+            stored=None, lexical=None) -> Answer:
+    """Choose the answer's units among the best hits (see the module's docstring).
 
-    `query` is the question's vector when the caller already has it; `stored(passage)`
-    gives a passage's indexed vector, reused for a sentence that is the whole passage
-    (most recommendations are one sentence), so that only the others are embedded.
+    `query` is the question's vector when the caller has it; `stored(passage)` gives a
+    passage's indexed vector, reused for a unit that is the whole passage (most
+    recommendations), so that only the others are embedded; `lexical` is the index's
+    LexicalIndex, whose word rarities weigh the units' words.
     """
     if not answered or not hits or not question.strip():
         return Answer(question, hits, [], False)
-    candidates = []
-    for index, hit in enumerate(hits[:from_top]):
-        for start, end in sentences(hit.passage.text):
-            candidates.append((index, start, end))
+    candidates = [(index, unit) for index, hit in enumerate(hits[:UNIT_PASSAGES])
+                  for unit in units(hit.passage.text)]
+    if not candidates:
+        return Answer(question, hits, [], False)
     if query is None:
         query = embedder.embed_queries([question])[0]
-    scores = _sentence_scores(hits, candidates, embedder, query, stored)
-    ranked = sorted(zip(scores, candidates, strict=True), key=lambda x: -x[0])
-    chosen: list[Sentence] = []
-    for score, (index, start, end) in ranked:
-        if len(chosen) == MAX_SENTENCES or (chosen and score < chosen[0].score - SENTENCE_MARGIN):
-            break
-        if any(s.hit == index for s in chosen):  # one sentence per passage: more sources
-            continue
-        text = hits[index].passage.text[start:end]
-        chosen.append(Sentence(index, start, end, text, round(score, 6)))
-    return Answer(question, hits, chosen, True)
+    scores = _unit_scores(question, hits, candidates, embedder, query, stored, lexical)
+    chosen = _choose(candidates, scores)
+    return _numbered(question, hits, [(candidates[c], scores[c]) for c in chosen])
 
 
-def _sentence_scores(hits, candidates, embedder, query, stored) -> list[float]:
-    whole = [stored is not None and a == 0 and b == len(hits[i].passage.text)
-             for i, a, b in candidates]
-    todo = [with_context(hits[i].passage.section, hits[i].passage.text[a:b])
-            for (i, a, b), reuse in zip(candidates, whole, strict=True) if not reuse]
+def _unit_scores(question, hits, candidates, embedder, query, stored, lexical) -> list[float]:
+    cosines = _cosines(hits, candidates, embedder, query, stored)
+    weights = _word_weights(question, lexical)
+    total = sum(weights.values())
+    scores = []
+    for (index, unit), cosine in zip(candidates, cosines, strict=True):
+        held = set(tokenize(unit.text)) if total else set()
+        coverage = sum(w for token, w in weights.items() if token in held) / total if total else 0
+        prior = (UNIT_PASSAGES - index) / UNIT_PASSAGES
+        scores.append(cosine + LEXICAL_WEIGHT * coverage + PASSAGE_WEIGHT * prior)
+    return scores
+
+
+def _word_weights(question: str, lexical) -> dict[str, float]:
+    """The question's words with their rarity, or nothing for a question not in French."""
+    if lexical is None or detect(question) != "fr":
+        return {}
+    return {token: lexical.idf(token) for token in set(tokenize(question))}
+
+
+def _cosines(hits, candidates, embedder, query, stored) -> list[float]:
+    whole = [stored is not None and unit.start == 0 and unit.end == len(hits[i].passage.text)
+             for i, unit in candidates]
+    todo = [with_context(hits[i].passage.section, unit.text)
+            for (i, unit), reuse in zip(candidates, whole, strict=True) if not reuse]
     fresh = iter(embedder.embed_passages(todo, batch_size=max(len(todo), 1)) @ query
                  if todo else [])
     return [float(stored(hits[i].passage) @ query) if reuse else float(next(fresh))
-            for (i, _, _), reuse in zip(candidates, whole, strict=True)]
+            for (i, _), reuse in zip(candidates, whole, strict=True)]
 
 
-def evidence(best_cosine: float, coverage: float) -> float:
-    """How well the corpus matches a question: its best cosine + weight × coverage.
+def _choose(candidates: list[tuple[int, Unit]], scores: list[float]) -> list[int]:
+    """Positions in `candidates` of the answer's units, in reading order."""
+    order = sorted(range(len(candidates)), key=lambda c: -scores[c])
+    first = order[0]
+    from_best = [c for c in order if candidates[c][0] == 0]
+    if from_best and scores[from_best[0]] >= scores[first] - FIRST_MARGIN:
+        first = from_best[0]
+    chosen = [first]
+    length = len(candidates[first][1].text)
+    for c in order:
+        index, unit = candidates[c]
+        if len(chosen) == MAX_UNITS or scores[c] < scores[first] - FOLLOW_MARGIN:
+            break
+        if (any(candidates[k][0] == index for k in chosen)
+                or length + len(unit.text) > MAX_CHARS
+                or any(_overlap(unit.text, candidates[k][1].text) >= DUPLICATE
+                       for k in chosen)):
+            continue
+        chosen.append(c)
+        length += len(unit.text)
+    return chosen
 
-    >>> evidence(0.85, 0.5)
-    0.86
-    """
-    return round(best_cosine + COVERAGE_WEIGHT * coverage, 6)
+
+def _overlap(a: str, b: str) -> float:
+    """Share of words two texts have in common (Jaccard over their BM25 tokens)."""
+    first, second = set(tokenize(a)), set(tokenize(b))
+    return len(first & second) / max(len(first | second), 1)
 
 
-def calibrate(embedder, vectors, lexical) -> dict:
-    """The no-answer threshold of an index, from the background questions.
-
-    `vectors` are the passages' (n × dim, L2-normalised), `lexical` their LexicalIndex.
-    """
-    import numpy as np
-
-    questions = [line.strip() for line in BACKGROUND.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith("#")]
-    from index import query_cache
-
-    queries = query_cache.embed_queries(embedder, questions)
-    best = np.full(len(questions), -1.0, dtype=np.float32)
-    for start in range(0, len(vectors), 65536):  # bounded memory on large corpora
-        best = np.maximum(best, (queries @ vectors[start:start + 65536].T).max(axis=1))
-    scores = [evidence(float(b), lexical.score(q).coverage)
-              for b, q in zip(best, questions, strict=True)]
-    return {"threshold": round(float(np.quantile(scores, QUANTILE)), 6),
-            "quantile": QUANTILE, "coverage_weight": COVERAGE_WEIGHT,
-            "background_questions": len(questions)}
+def _numbered(question: str, hits: list[Hit], chosen) -> Answer:
+    """The answer with its passages renumbered in reading order: cited ones first."""
+    cited = list(dict.fromkeys(index for (index, _), _ in chosen))
+    order = cited + [i for i in range(len(hits)) if i not in cited]
+    position = {old: new for new, old in enumerate(order)}
+    renumbered = [replace(hits[old], rank=new + 1) for new, old in enumerate(order)]
+    sentences = [Sentence(position[index], unit.start, unit.end, unit.text, round(score, 6))
+                 for (index, unit), score in chosen]
+    return Answer(question, renumbered, sentences, True)
 
 
 class Answerer:
-    """A searcher that also composes answers and says when nothing answers."""
+    """A searcher that also composes answers and says when nothing answers (index.gate)."""
 
     def __init__(self, searcher) -> None:
         self.searcher = searcher
-        calibration = searcher.store.manifest.get("no_answer")
-        if not isinstance(calibration, dict) or "threshold" not in calibration:
+        settings = searcher.store.manifest.get("no_answer")
+        if not isinstance(settings, dict) or settings.get("method") != METHOD:
             raise IndexUnreadable(f"l'index {searcher.store.folder} n'a pas de seuil de "
                                   "réponse calibré : reconstruisez-le avec `ess ingest --rebuild`")
-        self.threshold = float(calibration["threshold"])
+        self.gate = Gate(settings, searcher.store.background, searcher.store.lexical)
 
     def answer(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
-        hits = self.searcher.search(question, k, mode)
-        return self.compose(question, hits)
+        return self.compose(question, self.searcher.search(question, k, mode))
 
     def compose(self, question: str, hits: list[Hit]) -> Answer:
         """The answer from given hits (the page narrows them with its filters first)."""
-        if not question.strip():
-            return Answer(question, hits, [], False)
+        verdict = self.verdict(question, hits)
+        if not verdict:
+            return Answer(question, hits, [], False, verdict.reason)
         query = self.searcher.query_vector(question)
         return compose(question, hits, self.searcher.embedder, query,
-                       answered=self.answers(question), stored=self.searcher.passage_vector)
+                       stored=self.searcher.passage_vector, lexical=self.searcher.store.lexical)
 
-    def answers(self, question: str) -> bool:
-        if not question.strip():
-            return False
-        best, _ = self.searcher.store.vectors.search(self.searcher.query_vector(question)[None], 1)
-        coverage = self.searcher.store.lexical.score(question).coverage
-        return evidence(float(best[0][0]), coverage) >= self.threshold
+    def verdict(self, question: str, hits: list[Hit]) -> Verdict:
+        """Does the corpus answer the question? `hits` are its closest passages."""
+        if not question.strip() or not hits:
+            return Verdict(False)
+        query = self.searcher.query_vector(question)
+        best, _ = self.searcher.store.vectors.search(query[None], 1)
+        return self.gate.verdict(question, query, float(best[0][0]),
+                                 [h.passage.text for h in hits])
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")

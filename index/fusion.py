@@ -27,14 +27,16 @@ class FusionConfig:
     dense_weight: float = 0.7
     candidates: int = 100  # taken from each half before fusing
     method: str = "convex-minmax-coverage"
+    hub_weight: float = 0.4  # times a passage's hubness, taken from its cosine (index.search)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "dense_weight": self.dense_weight,
-                "candidates": self.candidates}
+                "candidates": self.candidates, "hub_weight": self.hub_weight}
 
     @classmethod
     def from_dict(cls, row: dict) -> FusionConfig:
-        return cls(float(row["dense_weight"]), int(row["candidates"]), str(row["method"]))
+        return cls(float(row["dense_weight"]), int(row["candidates"]), str(row["method"]),
+                   float(row.get("hub_weight", 0.0)))
 
 
 def fuse(dense: dict[int, float], lexical: np.ndarray, coverage: float,

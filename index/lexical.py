@@ -41,6 +41,7 @@ class LexicalIndex:
             raise ValueError(f"unsupported BM25 variant {params.get('method')!r}")
         self._data, self._indices, self._indptr = data, indices, indptr
         self._vocab, self._params, self._bm25 = vocab, params, bm25
+        self._by_initial: dict[str, list[str]] | None = None  # for `knows`, made when needed
 
     @classmethod
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> LexicalIndex:
@@ -85,6 +86,32 @@ class LexicalIndex:
             return LexicalScores(np.zeros(self.size, dtype=np.float32), 0.0)
         return LexicalScores(self._scores(known), len(known) / len(tokens))
 
+    def knows(self, token: str, typos: int = 0) -> bool:
+        """Is the token in the corpus vocabulary, or (typos=1) one edit away from a token
+        that is?
+
+        >>> index = LexicalIndex.build(["La Belgique et la France."])
+        >>> index.knows("belgiq"), index.knows("belgik", typos=1), index.knows("espagn", typos=1)
+        (True, True, False)
+        """
+        if token in self._vocab:
+            return True
+        if not typos or len(token) < 4:
+            return False
+        if self._by_initial is None:
+            self._by_initial = {}
+            for known in self._vocab:
+                self._by_initial.setdefault(known[:1], []).append(known)
+        return any(_one_edit(token, known) for known in self._by_initial.get(token[:1], ()))
+
+    def idf(self, token: str) -> float:
+        """How rare a token is in the corpus (BM25's idf; a token the corpus lacks gets the
+        highest value, that of a token in no passage)."""
+        token_id = self._vocab.get(token)
+        found = 0 if token_id is None or token_id + 1 >= len(self._indptr) else int(
+            self._indptr[token_id + 1] - self._indptr[token_id])
+        return float(np.log(1 + (self.size - found + 0.5) / (found + 0.5)))
+
     def _scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 of every passage, summed over the query's tokens (a repeated token counts
         again, as in bm25s). Each token's postings hold a passage once, so a plain
@@ -96,6 +123,31 @@ class LexicalIndex:
             start, end = int(self._indptr[token_id]), int(self._indptr[token_id + 1])
             scores[self._indices[start:end]] += self._data[start:end]
         return scores
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Are the two words one insertion, deletion or substitution apart (or equal)?
+
+    >>> _one_edit("irlande", "irlannde"), _one_edit("belgiq", "espagn")
+    (True, False)
+    """
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = j = edits = 0
+    while i < len(a) and j < len(b):
+        if a[i] != b[j]:
+            edits += 1
+            if edits > 1:
+                return False
+            if len(a) == len(b):
+                i += 1
+            j += 1
+        else:
+            i += 1
+            j += 1
+    return edits + (len(b) - j) + (len(a) - i) <= 1
 
 
 def _bm25s():

@@ -3,7 +3,9 @@
 - `dense`: embed the query and rank passages by cosine similarity (the vectors are
   L2-normalised, so FAISS's inner product is the cosine);
 - `lexical`: BM25 over French tokens (index.lexical);
-- `hybrid` (the default): both, fused as index.fusion describes.
+- `hybrid` (the default): both, fused as index.fusion describes, each passage's
+  cosine first lowered by its closeness to unrelated questions (its hubness,
+  index.background), so that general paragraphs stop coming first for every question.
 
 Results never show the same text twice: a passage whose text (in
 `index.text.match_form`) or span repeats an earlier result's is dropped.
@@ -124,6 +126,11 @@ class Searcher:
         if extra:  # candidates only BM25 found: their cosine, computed exactly
             found = self.store.vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
             dense.update(zip(extra, (found @ vector[0]).tolist(), strict=True))
+        if self.fusion.hub_weight:  # passages close to every question weigh less
+            rows = np.fromiter(dense, dtype=np.int64, count=len(dense))
+            damped = np.fromiter(dense.values(), dtype=np.float32, count=len(dense))
+            damped -= self.fusion.hub_weight * self.store.hubness[rows]
+            dense = dict(zip(rows.tolist(), damped.tolist(), strict=True))
         return self._distinct(fuse(dense, lexical.scores, lexical.coverage, self.fusion), k)
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:

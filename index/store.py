@@ -13,6 +13,8 @@
                               its kind and parameters under "vectors" in the manifest)
         lexical/              the BM25 index (bm25s's JSON and .npy files, index.lexical)
         themes.json           the theme catalogue used and each passage's themes (index.themes)
+        background.npy        the background questions' vectors (index.background)
+        hubness.npy           each passage's closeness to unrelated questions (index.background)
 
 A build is written in a hidden temporary folder, renamed, and only then made
 current by replacing CURRENT: a build that fails or is killed midway leaves the
@@ -32,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index import background as background_part
 from index import vectors as vector_index
 from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
 from index.lexical import LexicalIndex
@@ -39,7 +42,7 @@ from index.records import Passage
 from index.table import PassageTable
 from index.themes import ThemeIndex
 
-FORMAT = 2
+FORMAT = 3  # 3: background.npy and hubness.npy, the gate of index.gate
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -57,13 +60,16 @@ class Store:
     vectors: object  # a faiss.Index; faiss is imported only when an index is used
     lexical: LexicalIndex
     themes: ThemeIndex | None
+    background: np.ndarray  # the background questions' vectors
+    hubness: np.ndarray  # one value per passage, in passage order
 
 
 def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical: LexicalIndex,
-          manifest: dict, themes: ThemeIndex | None = None) -> Path:
+          manifest: dict, themes: ThemeIndex | None, background: np.ndarray,
+          hubness: np.ndarray) -> Path:
     """Write a complete build, then make it current. Returns the build folder."""
-    if len(passages) != len(vectors):
-        raise ValueError("one vector per passage")
+    if not len(passages) == len(vectors) == len(hubness):
+        raise ValueError("one vector and one hubness per passage")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     name = f"build-{stamp}-{uuid.uuid4().hex[:6]}"
     tmp = index_dir / f".tmp-{name}"
@@ -72,6 +78,7 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical
         tmp.mkdir()
         _write_parts(tmp, passages, vectors, lexical, themes,
                      {"format": FORMAT, **manifest, "passages": len(passages)})
+        background_part.save(tmp, background, hubness)
         os.rename(tmp, index_dir / name)
         pointer = index_dir / f".{CURRENT}.{name}"
         pointer.write_text(name + "\n", encoding="utf-8")
@@ -177,7 +184,15 @@ def load(index_dir: Path) -> Store:
         themes = ThemeIndex.load(folder)
     except (OSError, ValueError, KeyError, TypeError):
         raise IndexUnreadable(f"les thèmes de {folder} sont abîmés : {REBUILD}") from None
-    return Store(folder, manifest, passages, vectors, lexical, themes)
+    try:
+        background, hubness = background_part.load(folder)
+    except (OSError, ValueError):
+        raise IndexUnreadable(f"les questions de référence de {folder} sont absentes ou "
+                              f"abîmées : {REBUILD}") from None
+    if hubness.shape != (len(passages),) or background.shape[1:] != (vectors.d,):
+        raise IndexUnreadable(f"les questions de référence de {folder} ne vont pas avec ses "
+                              f"passages : {REBUILD}")
+    return Store(folder, manifest, passages, vectors, lexical, themes, background, hubness)
 
 
 def _prune(index_dir: Path, keep: set[str]) -> None:

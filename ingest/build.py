@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index import store
-from index.answer import calibrate
+from index import background, gate, store
 from index.config import SplitConfig
 from index.errors import CorpusError
 from index.fusion import FusionConfig
@@ -127,7 +126,10 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     with stages("lexical"):
         lexical = LexicalIndex.build([p.text for p in passages])
     with stages("calibrate"):
-        no_answer = calibrate(embedder, vectors, lexical)
+        unrelated = background.embed(embedder)
+        hubness = background.hubness(vectors, unrelated)
+        no_answer = gate.calibrate(unrelated, background.questions(),
+                                   background.best_cosines(vectors, unrelated), lexical)
     with stages("themes"):
         themes = build_themes(catalogue, passages, vectors, embedder)
     manifest = {
@@ -138,6 +140,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         "lexical": lexical.settings(),
         "fusion": fusion.to_dict(),
         "no_answer": no_answer,
+        "hubness": {"k": background.HUB_K, "background_questions": len(unrelated)},
         "themes": {"catalogue": themes.catalogue, "sha256": themes.sha256,
                    "count": len(themes.themes)},
         "corpus": str(corpus.resolve()),
@@ -147,7 +150,8 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with stages("write"):
-        folder = store.write(index_dir, passages, vectors, lexical, manifest, themes)
+        folder = store.write(index_dir, passages, vectors, lexical, manifest, themes, unrelated,
+                             hubness)
     return BuildReport(folder, len(documents), len(passages), time.perf_counter() - began,
                        skipped, changes, embedded, stages=stages.seconds)
 

@@ -79,17 +79,19 @@ def test_build_writes_current_manifest_passages_and_vectors(built):
     assert name.startswith("build-") and (index_dir / name).is_dir()
     folder = index_dir / name
     assert sorted(p.name for p in folder.iterdir()) == [
-        "lexical", "manifest.json", "passages.jsonl", "themes.json", "vectors.faiss"]
+        "background.npy", "hubness.npy", "lexical", "manifest.json", "passages.jsonl",
+        "themes.json", "vectors.faiss"]
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == 2
+    assert manifest["format"] == 3
     assert manifest["model"] == {"name": "fake", "dim": 64,
                                  "query_prefix": "query: ", "passage_prefix": "passage: "}
     assert manifest["splitting"] == {"max_chars": 1000, "version": 1}
     assert manifest["lexical"] == {"library": "bm25s", "tokenizer": "fr-fold-stop-snowball6-v1",
                                    "k1": 1.5, "b": 0.75, "method": "lucene"}
     assert manifest["fusion"] == {"method": "convex-minmax-coverage", "dense_weight": 0.7,
-                                  "candidates": 100}
+                                  "candidates": 100, "hub_weight": 0.4}
+    assert manifest["hubness"] == {"k": 5, "background_questions": 150}
     assert manifest["files"] == {
         name: hashlib.sha256((corpus / name).read_bytes()).hexdigest() for name in FILES}
     age = datetime.now(UTC) - datetime.fromisoformat(manifest["built_at"])
@@ -252,7 +254,7 @@ def drop_last_line(path: Path) -> None:
 
 @pytest.mark.parametrize("damage, message", [
     (newer_format, "l'index {folder} est au format 99, plus récent que celui que cette "
-                   "version lit (2) : mettez l'outil à jour ou " + REBUILD),
+                   "version lit (3) : mettez l'outil à jour ou " + REBUILD),
     (lambda f: (f / "vectors.faiss").write_bytes((f / "vectors.faiss").read_bytes()[:100]),
      "l'index vectoriel de {folder} est absent ou abîmé : " + REBUILD),
     (lambda f: (f / "passages.jsonl").unlink(),
@@ -260,7 +262,12 @@ def drop_last_line(path: Path) -> None:
     (lambda f: drop_last_line(f / "passages.jsonl"),
      "l'index {folder} est incohérent (3 vecteurs, 2 passages, le manifeste en annonce 3) : "
      + REBUILD),
-], ids=["format-99", "truncated-vectors", "missing-passages", "count-mismatch"])
+    (lambda f: (f / "hubness.npy").unlink(),
+     "les questions de référence de {folder} sont absentes ou abîmées : " + REBUILD),
+    (lambda f: (f / "hubness.npy").write_bytes(b"\x93NUMPY garbage"),
+     "les questions de référence de {folder} sont absentes ou abîmées : " + REBUILD),
+], ids=["format-99", "truncated-vectors", "missing-passages", "count-mismatch",
+        "missing-hubness", "damaged-hubness"])
 def test_damaged_build_is_unreadable(built, capfd, damage, message):
     _, index_dir = built
     folder = store.current(index_dir)
