@@ -42,6 +42,8 @@ class BuildReport:
     written: bool = True  # False when nothing had changed and the index was left as it was
     # seconds per stage: read, split, load_model, embed, lexical, calibrate, themes, write
     stages: dict[str, float] = field(default_factory=dict)
+    # passages per file read, 0 for a file that gave none (empty when nothing was written)
+    sources: dict[str, int] = field(default_factory=dict)
 
 
 def passages_of(document: Document, split: SplitConfig) -> list[Passage]:
@@ -152,8 +154,11 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     with stages("write"):
         folder = store.write(index_dir, passages, vectors, lexical, manifest, themes, unrelated,
                              hubness)
+    sources = dict.fromkeys(files, 0)
+    for passage in passages:
+        sources[passage.source] += 1
     return BuildReport(folder, len(documents), len(passages), time.perf_counter() - began,
-                       skipped, changes, embedded, stages=stages.seconds)
+                       skipped, changes, embedded, stages=stages.seconds, sources=sources)
 
 
 class Stages:

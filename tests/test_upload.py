@@ -74,3 +74,173 @@ def test_the_page_answers_from_a_new_index_without_a_restart(tmp_path, monkeypat
     assert not app.exception
     assert any("Protéger les semences paysannes." in m.value for m in app.markdown
                if "ess-card" in m.value)
+
+
+# Adding a document from the page: an upload is kept only when it gives passages.
+
+NEW = "1. Protéger les semences paysannes.\n".encode()
+REFUSED = ("Le fichier a été mis de côté ; corrigez-le ou enregistrez-le dans un autre format, "
+           "puis réessayez.")
+
+
+def truncated_docx() -> bytes:
+    """A Word file whose main part stops in the middle of its XML."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml",
+                         '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+                         'openxmlformats.org/package/2006/content-types"><Default Extension='
+                         '"rels" ContentType="application/vnd.openxmlformats-package.'
+                         'relationships+xml"/><Default Extension="xml" ContentType="application'
+                         '/xml"/><Override PartName="/word/document.xml" ContentType="application'
+                         '/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"'
+                         '/></Types>')
+        archive.writestr("_rels/.rels",
+                         '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://'
+                         'schemas.openxmlformats.org/package/2006/relationships"><Relationship '
+                         'Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                         'relationships/officeDocument" Target="word/document.xml"/>'
+                         '</Relationships>')
+        archive.writestr("word/document.xml", "<w:document>tronqué")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def indexed(tmp_path, fake_model):
+    """A corpus of one document, indexed (fake embedder): (corpus, index folder)."""
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("## FINANCE\n\n1. Créer des fonds de garantie solidaires.\n",
+                                 encoding="utf-8")
+    build(corpus, index_dir, show_progress=False)
+    return corpus, index_dir
+
+
+def still_answers(index_dir, build_before) -> None:
+    from index import store
+    from index.search import Searcher
+
+    assert store.current(index_dir) == build_before
+    (hit,) = Searcher(index_dir).search("fonds de garantie solidaires", 1)
+    assert hit.passage.source == "a.md"
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("vide.txt", b"  \r\n\n\t \n", "fichier vide"),
+    ("rapport.pdf", b"not a pdf", "PDF abîmé ou illisible (PdfStreamError)"),
+    ("Bilan 2024.docx", truncated_docx(), "fichier Word abîmé ou illisible (XMLSyntaxError)"),
+])
+def test_an_upload_the_ingest_skips_is_refused_and_put_aside(indexed, name, data, reason):
+    from index import store
+    from ingest.read import find_files
+    from ingest.upload import add_document, quarantine_dir
+
+    corpus, index_dir = indexed
+    before = store.current(index_dir)
+    with pytest.raises(UploadError) as caught:
+        add_document(corpus, index_dir, name, data, None)
+    assert str(caught.value) == f"« {name} » n'a pas été ajouté : {reason}. {REFUSED}"
+    assert str(corpus.parent) not in str(caught.value)
+    assert [p.name for p in find_files(corpus)] == ["a.md"]
+    assert (quarantine_dir(index_dir) / name).read_bytes() == data
+    assert quarantine_dir(index_dir) == index_dir / "quarantine"
+    still_answers(index_dir, before)
+
+
+def test_an_upload_with_only_headings_is_refused_and_the_index_built_without_it(indexed):
+    from index import store
+    from ingest.upload import add_document, quarantine_dir
+
+    corpus, index_dir = indexed
+    with pytest.raises(UploadError) as caught:
+        add_document(corpus, index_dir, "titres.md", b"# Titre\n\n## Section\n", None)
+    assert str(caught.value) == (
+        "« titres.md » n'a pas été ajouté : aucun passage de texte n'en a été tiré (il ne "
+        f"contient que des titres ?). {REFUSED}")
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.md"]
+    assert (quarantine_dir(index_dir) / "titres.md").is_file()
+    manifest = store.read_manifest(store.current(index_dir))
+    assert list(manifest["files"]) == ["a.md"]  # the build in use never lists it
+    still_answers(index_dir, store.current(index_dir))
+
+
+def test_a_quarantined_file_never_replaces_an_earlier_one(indexed):
+    from ingest.upload import add_document, quarantine_dir
+
+    corpus, index_dir = indexed
+    for data in (b"", b" ", b"\n"):
+        with pytest.raises(UploadError, match="« vide.txt » n'a pas été ajouté : fichier vide"):
+            add_document(corpus, index_dir, "vide.txt", data, None)
+    folder = quarantine_dir(index_dir)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == {
+        "vide.txt": b"", "vide-2.txt": b" ", "vide-3.txt": b"\n"}
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.md"]
+
+
+def test_a_good_upload_is_kept_and_answered_with_its_passage_count(indexed):
+    from index.search import Searcher
+    from ingest.upload import Added, add_document, quarantine_dir
+
+    corpus, index_dir = indexed
+    text = ("# Rapport 2025\n\n## ALIMENTATION\n\n1. Protéger les semences paysannes.\n\n"
+            "2. Soutenir les circuits courts.\n")
+    added = add_document(corpus, index_dir, "../nouveau.md", text.encode(), None)
+    assert added == Added("nouveau.md", 2, "1 ajouté, 0 modifié, 0 supprimé, 1 inchangé")
+    assert added.message() == ("nouveau.md ajouté : 2 passages (1 ajouté, 0 modifié, "
+                               "0 supprimé, 1 inchangé).")
+    assert (corpus / "nouveau.md").read_text(encoding="utf-8") == text
+    assert not quarantine_dir(index_dir).exists()
+    (hit,) = Searcher(index_dir).search("semences paysannes", 1)
+    assert hit.passage.source == "nouveau.md"
+
+
+def test_a_build_that_fails_leaves_the_corpus_and_the_index_as_they_were(indexed,
+                                                                         monkeypatch):
+    import ingest.embed
+    from index import store
+    from ingest.upload import add_document, quarantine_dir
+
+    corpus, index_dir = indexed
+    before = store.current(index_dir)
+    monkeypatch.setattr(ingest.embed, "load_embedder",
+                        lambda name=None: FakeEmbedder(name or "fake", fail_after=0))
+    with pytest.raises(RuntimeError, match="embedding interrupted"):
+        add_document(corpus, index_dir, "nouveau.md", NEW, None)
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.md"]
+    assert (quarantine_dir(index_dir) / "nouveau.md").is_file()
+    still_answers(index_dir, before)
+
+
+def test_a_build_error_names_the_file_and_no_server_path(indexed, monkeypatch):
+    import ingest.build
+    from index.errors import IndexUnwritable
+    from ingest.upload import add_document
+
+    corpus, index_dir = indexed
+
+    def unwritable(*args, **kwargs):
+        raise IndexUnwritable(f"impossible d'écrire l'index dans {index_dir.resolve()} "
+                              "(Permission denied)")
+
+    monkeypatch.setattr(ingest.build, "build", unwritable)
+    with pytest.raises(UploadError) as caught:
+        add_document(corpus, index_dir, "nouveau.md", NEW, None)
+    assert str(caught.value) == (
+        "« nouveau.md » n'a pas été ajouté : la mise à jour de l'index a échoué (impossible "
+        "d'écrire l'index dans le dossier de l'index (Permission denied)). Le fichier a été "
+        "mis de côté ; le corpus et l'index en service sont restés tels quels.")
+    assert isinstance(caught.value.__cause__, IndexUnwritable)
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.md"]
+
+
+def test_a_name_refused_before_saving_puts_nothing_aside(indexed):
+    from ingest.upload import add_document, quarantine_dir
+
+    corpus, index_dir = indexed
+    with pytest.raises(UploadError, match="« a.md » existe déjà dans le corpus"):
+        add_document(corpus, index_dir, "a.md", b"1. Autre chose.\n", None)
+    assert (corpus / "a.md").read_text(encoding="utf-8").startswith("## FINANCE")
+    assert not quarantine_dir(index_dir).exists()
