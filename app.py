@@ -28,8 +28,7 @@ from index.render import (
     text_html,
 )
 from index.search import Searcher, narrow, sections_of
-from ingest.build import build
-from ingest.upload import MAX_UPLOAD_MB, save_upload
+from ingest.upload import MAX_UPLOAD_MB, add_document, safe_name
 
 EXAMPLES = [
     "Comment financer les entreprises de l'ESS ?",
@@ -171,20 +170,20 @@ def add_tab() -> None:
     corpus_dir = Path(searcher.store.manifest["corpus"])
     st.caption("Le document est enregistré dans le dossier du corpus, puis l'index est mis à "
                "jour : seuls ses passages sont calculés. Les autres onglets répondent pendant ce "
-               "temps avec l'index actuel.")
+               "temps avec l'index actuel. Un fichier dont aucun passage ne peut être tiré est "
+               "refusé, avec la raison, et mis de côté hors du corpus.")
     upload = st.file_uploader(f"Document : PDF, Word, HTML, Markdown ou texte "
                               f"({MAX_UPLOAD_MB} Mo au plus)",
                               type=["pdf", "docx", "html", "htm", "md", "txt"],
                               max_upload_size=MAX_UPLOAD_MB)
     if upload is not None and st.button("Ajouter au corpus et mettre l'index à jour"):
+        model = searcher.store.manifest["model"]["name"]
         try:
-            saved = save_upload(corpus_dir, upload.name, upload.getvalue())
-            with st.status(f"Indexation de {saved.name}…") as status:
-                model = searcher.store.manifest["model"]["name"]
-                report = build(corpus_dir, index_dir, model=model, show_progress=False)
-                summary = report.changes.summary() if report.changes else "index reconstruit"
-                status.update(label=f"{saved.name} ajouté ({summary}).", state="complete")
-        except EssError as exc:
+            with st.status(f"Indexation de {safe_name(upload.name)}…") as status:
+                added = add_document(corpus_dir, index_dir, upload.name, upload.getvalue(),
+                                     model)
+                status.update(label=added.message(), state="complete")
+        except EssError as exc:  # refused, and moved out of the corpus: say why
             st.error(str(exc))
 
 

@@ -244,3 +244,70 @@ def test_the_upload_tab_shows_no_server_path_and_limits_the_widget(monkeypatch, 
     corpus = str(ROOT / "corpus")
     shown = [c.value for c in app.caption] + [m.value for m in app.markdown]
     assert shown and not any(corpus in text or str(ROOT) in text for text in shown)
+
+
+def upload_page(monkeypatch, tmp_path) -> tuple[AppTest, object]:
+    """The « Ajouter un document » tab over a one-document corpus (fake embedder)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("## FINANCE\n\n1. Créer des fonds solidaires.\n",
+                                 encoding="utf-8")
+    build(corpus, tmp_path / "index", model="fake", show_progress=False)
+    return page(monkeypatch, tmp_path / "index", "Ajouter un document"), corpus
+
+
+def upload(app: AppTest, name: str, data: bytes) -> AppTest:
+    (uploader,) = app.get("file_uploader")
+    uploader.set_value((name, data, "application/octet-stream"))
+    app.run()
+    (add,) = [b for b in app.button if b.label.startswith("Ajouter au corpus")]
+    add.click()
+    app.run()
+    assert not app.exception
+    return app
+
+
+def shown_text(app: AppTest) -> str:
+    return " ".join([str(getattr(e, "value", "")) for e in app.main] +
+                    [s.label for s in app.main.status])
+
+
+def test_an_unusable_upload_is_refused_with_its_reason_and_leaves_the_corpus(
+        monkeypatch, tmp_path, fake_model):
+    app, corpus = upload_page(monkeypatch, tmp_path)
+    app = upload(app, "rapport.pdf", b"not a pdf")
+    assert [e.value for e in app.error] == [
+        "« rapport.pdf » n'a pas été ajouté : PDF abîmé ou illisible (PdfStreamError). Le "
+        "fichier a été mis de côté ; corrigez-le ou enregistrez-le dans un autre format, puis "
+        "réessayez."]
+    assert not app.success and [s.state for s in app.main.status] == ["error"]
+    assert "rapport.pdf ajouté" not in shown_text(app) and "Traceback" not in shown_text(app)
+    assert str(tmp_path) not in shown_text(app)
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.md"]
+    assert (tmp_path / "index" / "quarantine" / "rapport.pdf").read_bytes() == b"not a pdf"
+
+
+def test_a_usable_upload_says_how_many_passages_it_gave(monkeypatch, tmp_path, fake_model):
+    app, corpus = upload_page(monkeypatch, tmp_path)
+    app = upload(app, "semences.md", "1. Protéger les semences paysannes.\n".encode())
+    assert not app.error
+    (status,) = app.main.status
+    assert status.state == "complete"
+    assert status.label == ("semences.md ajouté : 1 passage (1 ajouté, 0 modifié, 0 supprimé, "
+                            "1 inchangé).")
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.md", "semences.md"]
+
+
+def test_an_upload_whose_build_fails_shows_the_french_message_and_leaves_the_corpus(
+        monkeypatch, tmp_path, fake_model, caplog):
+    import ingest.embed
+    from index.errors import UNEXPECTED
+
+    app, corpus = upload_page(monkeypatch, tmp_path)
+    monkeypatch.setattr(ingest.embed, "load_embedder",
+                        lambda name=None: FakeEmbedder(name or "fake", fail_after=0))
+    app = upload(app, "semences.md", "1. Protéger les semences paysannes.\n".encode())
+    assert [e.value for e in app.error] == [UNEXPECTED]
+    assert not app.success and "Traceback" not in shown_text(app)
+    assert sorted(p.name for p in corpus.iterdir()) == ["a.md"]
+    assert "embedding interrupted" in caplog.text
