@@ -200,10 +200,40 @@ def test_a_document_added_from_the_page_is_answered_at_once(browser, tmp_path):
         # until a click lands on a live one.
         WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
                       ).until(click_add)
-        WebDriverWait(browser, TIMEOUT).until(lambda driver: "nouveau-rapport.md ajouté (1 ajouté"
-                                              in driver.find_element(By.TAG_NAME, "body").text)
+        WebDriverWait(browser, TIMEOUT).until(
+            lambda driver: "nouveau-rapport.md ajouté : 1 passage (1 ajouté"
+            in driver.find_element(By.TAG_NAME, "body").text)
     assert (corpus / "nouveau-rapport.md").read_bytes() == report.read_bytes()
     from index.search import Searcher
 
     (hit,) = Searcher(index_dir).search("banque des semences paysannes", 1)
     assert hit.passage.source == "nouveau-rapport.md" and hit.passage.item == 1
+
+
+def test_an_unusable_upload_from_the_page_is_refused_and_kept_out_of_the_corpus(browser,
+                                                                               tmp_path):
+    from ingest.build import build
+
+    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    shutil.copy(ROOT / "corpus" / "2026-geneve-synthese-rencontres-mont-blanc.txt", corpus)
+    build(corpus, index_dir, show_progress=False)
+    blank = tmp_path / "vide.txt"
+    blank.write_bytes(b"  \n\n\t\n")
+    refusal = ("« vide.txt » n'a pas été ajouté : fichier vide. Le fichier a été mis de côté ; "
+               "corrigez-le ou enregistrez-le dans un autre format, puis réessayez.")
+    with serve(index_dir, tmp_path / "streamlit.log") as url:
+        browser.get(url)
+        open_tab(browser, "Ajouter un document")
+        WebDriverWait(browser, TIMEOUT).until(EC.presence_of_element_located(
+            (By.CSS_SELECTOR, 'input[type="file"]'))).send_keys(str(blank))
+        WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
+                      ).until(click_add)
+        WebDriverWait(browser, TIMEOUT).until(
+            lambda driver: "n'a pas été ajouté" in driver.find_element(By.TAG_NAME, "body").text)
+        text = browser.find_element(By.TAG_NAME, "body").text
+    assert refusal in text
+    assert "vide.txt ajouté" not in text and "Traceback" not in text and str(tmp_path) not in text
+    assert sorted(p.name for p in corpus.iterdir()) == [
+        "2026-geneve-synthese-rencontres-mont-blanc.txt"]
+    assert (index_dir / "quarantine" / "vide.txt").read_bytes() == blank.read_bytes()
