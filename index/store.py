@@ -15,6 +15,8 @@
         themes.json           the theme catalogue used and each passage's themes (index.themes)
         background.npy        the background questions' vectors (index.background)
         hubness.npy           each passage's closeness to unrelated questions (index.background)
+      quarantine/             uploads the page refused (ingest.upload), kept for a person to
+                              look at; never pruned, never read as part of the corpus
 
 A build is written in a hidden temporary folder, renamed, and only then made
 current by replacing CURRENT: a build that fails or is killed midway leaves the
