@@ -162,6 +162,8 @@ def _ingest(args) -> int:
                    vector_kind=config.vector_kind)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
+    for note in report.repaired:
+        print(f"Réparé : {note}", file=sys.stderr)
     if report.changes is None:
         print(f"{_count(report.files, 'fichier')}, {_count(report.passages, 'passage')} "
               f"indexés en {report.seconds:.1f} s → {config.index}")

@@ -39,3 +39,7 @@ class CorpusError(EssError):
 
 class QuestionsError(EssError):
     """A question file cannot be read."""
+
+
+class SettingError(EssError):
+    """An environment variable of the project holds a value it cannot use."""

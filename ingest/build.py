@@ -37,6 +37,7 @@ class BuildReport:
     passages: int
     seconds: float
     skipped: list[Skipped] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # files whose invalid bytes were replaced
     changes: Changes | None = None  # None for a first build or a --rebuild
     embedded: int = 0  # passages embedded this time (the others kept their vectors)
     written: bool = True  # False when nothing had changed and the index was left as it was
@@ -99,6 +100,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     if strict and skipped:
         listed = "; ".join(f"{s.source} ({s.reason})" for s in skipped)
         raise CorpusError(f"{len(skipped)} fichier(s) illisible(s) et --strict : {listed}")
+    repaired = [doc.repair_note() for doc in documents if doc.replaced]
     if not documents:
         raise CorpusError(f"aucun document lisible (.txt, .md, .pdf, .docx, .html) dans "
                           f"{corpus} : ajoutez-y des documents ou indiquez un autre dossier")
@@ -117,7 +119,8 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     changes = compare(previous["files"], files) if previous else None
     if changes is not None and changes.none and previous.get("settings") == settings:
         return BuildReport(store.current(index_dir), len(documents), previous["passages"],
-                           time.perf_counter() - began, skipped, changes, 0, written=False)
+                           time.perf_counter() - began, skipped, repaired, changes, 0,
+                           written=False)
     with stages("split"):
         passages = [p for doc in documents for p in passages_of(doc, split)]
     with stages("load_model"):
@@ -149,6 +152,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         "files": files,
         "encodings": {doc.source: doc.encoding for doc in documents},
         "skipped": {s.source: s.reason for s in skipped},
+        "replaced_bytes": {doc.source: len(doc.replaced) for doc in documents if doc.replaced},
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     with stages("write"):
@@ -158,7 +162,8 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     for passage in passages:
         sources[passage.source] += 1
     return BuildReport(folder, len(documents), len(passages), time.perf_counter() - began,
-                       skipped, changes, embedded, stages=stages.seconds, sources=sources)
+                       skipped, repaired, changes, embedded, stages=stages.seconds,
+                       sources=sources)
 
 
 class Stages:

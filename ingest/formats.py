@@ -12,6 +12,10 @@
 
 Offsets of such files index the text returned here (after NFC), which
 `ingest.read.read_text` returns too, so their citations check out like the others.
+
+Each reader checks its file against `ingest.limits.Limits` before the costly step:
+a Word file's unzipped size before unzipping, a PDF's page count before extracting,
+an HTML page's nesting before building its tree, and the extracted text's length.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
+
+from ingest.limits import Limits
 
 PAGE_BREAK = "\n\n\n\n"
 SUFFIXES = (".pdf", ".docx", ".html", ".htm")
@@ -35,21 +42,32 @@ class Extracted:
     pages: tuple[int, ...] = ()  # offset where each page starts (PDF only)
 
 
-def extract(path: Path, data: bytes) -> Extracted:
+def extract(path: Path, data: bytes, limits: Limits | None = None) -> Extracted:
     """The text of a PDF, DOCX or HTML file, normalised as ingest.read does (NFC, "\\n")."""
+    limits = limits or Limits()
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return _pdf(data)
-    if suffix == ".docx":
-        return Extracted(normalise(_docx(data)))
-    return Extracted(normalise(_html(data)))
+        extracted = _pdf(data, limits)
+    elif suffix == ".docx":
+        extracted = Extracted(normalise(_docx(data, limits)))
+    else:
+        extracted = Extracted(normalise(_html(data, limits)))
+    _check_text(len(extracted.text), limits)
+    return extracted
+
+
+def _check_text(length: int, limits: Limits) -> None:
+    if length > limits.text_mb * 1_000_000:
+        raise UnreadableFile(limits.reason("texte extrait trop long",
+                                           f"{length / 1_000_000:.0f} millions de caractères",
+                                           "text_mb", " millions"))
 
 
 def normalise(text: str) -> str:
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _pdf(data: bytes) -> Extracted:
+def _pdf(data: bytes, limits: Limits) -> Extracted:
     import io
 
     from pypdf import PdfReader
@@ -57,8 +75,16 @@ def _pdf(data: bytes) -> Extracted:
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        texts = [normalise(page.extract_text() or "").strip() for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        count = len(reader.pages)
+        if count > limits.pdf_pages:
+            raise UnreadableFile(limits.reason("PDF trop long", f"{count} pages", "pdf_pages",
+                                               " pages"))
+        texts, length = [], 0
+        for page in reader.pages:  # stops as soon as the text is over the limit
+            texts.append(normalise(page.extract_text() or "").strip())
+            length += len(texts[-1])
+            _check_text(length, limits)
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as exc:
         raise UnreadableFile(f"PDF abîmé ou illisible ({type(exc).__name__})") from None
     if not any(texts):
         raise UnreadableFile("PDF sans couche de texte (document numérisé ?) : la "
@@ -70,15 +96,25 @@ def _pdf(data: bytes) -> Extracted:
     return Extracted(PAGE_BREAK.join(texts), tuple(starts))
 
 
-def _docx(data: bytes) -> str:
+def _docx(data: bytes, limits: Limits) -> str:
     import io
     import zipfile
+    import zlib
 
     import docx
+    from lxml.etree import LxmlError
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # zipfile never inflates an entry past the size its header declares (a lie
+            # fails the CRC check), so the declared sizes bound what unzipping costs.
+            unzipped = sum(entry.file_size for entry in archive.infolist())
+        if unzipped > limits.unzipped_mb * 1_000_000:
+            raise UnreadableFile(limits.reason("fichier Word trop volumineux une fois "
+                                               "décompressé", f"{unzipped / 1_000_000:.0f} Mo",
+                                               "unzipped_mb", " Mo"))
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, LxmlError, KeyError, ValueError, EOFError) as exc:
         raise UnreadableFile(f"fichier Word abîmé ou illisible ({type(exc).__name__})") from None
     blocks, number = [], 0
     for paragraph in document.paragraphs:
@@ -99,9 +135,10 @@ def _docx(data: bytes) -> str:
     return "\n\n".join(blocks)
 
 
-def _html(data: bytes) -> str:
+def _html(data: bytes, limits: Limits) -> str:
     from bs4 import BeautifulSoup
 
+    _check_depth(data, limits)
     soup = BeautifulSoup(data, "html.parser")
     for tag in soup(["script", "style", "noscript", "template", "nav", "header", "footer",
                      "aside", "form"]):
@@ -125,3 +162,53 @@ def _html(data: bytes) -> str:
         else:
             blocks.append(text)
     return "\n\n".join(blocks)
+
+
+class _Depth(HTMLParser):
+    """How deeply elements nest, counted as the tokenizer reads (no tree is built).
+
+    Elements whose end tag HTML lets a writer leave out (<p>, <li>, <td>…) and void
+    elements (<br>, <img>…) are not counted: a page of a thousand unclosed <p> is flat.
+    """
+
+    UNCOUNTED = frozenset("area base br col embed hr img input link meta source track wbr "
+                          "p li dt dd tr td th thead tbody tfoot option optgroup colgroup rp "
+                          "rt html head body".split())
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(convert_charrefs=False)
+        self.limit, self.depth, self.deepest = limit, 0, 0
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag not in self.UNCOUNTED:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+            if self.depth > self.limit:
+                raise _TooDeep
+
+    def handle_endtag(self, tag) -> None:
+        if tag not in self.UNCOUNTED and self.depth:
+            self.depth -= 1
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _check_depth(data: bytes, limits: Limits) -> None:
+    """Refuse a page nested deeper than the limit, before BeautifulSoup builds its tree.
+
+    >>> _check_depth(b"<div><p>" * 500, Limits())  # <p> is not counted
+    >>> _check_depth(b"<div>" * 600, Limits())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ingest.formats.UnreadableFile: page HTML trop imbriquée (plus de 512 niveaux) : ...
+    """
+    parser = _Depth(limits.html_depth)
+    try:
+        parser.feed(data.decode("utf-8", "replace"))
+        parser.close()
+    except _TooDeep:
+        raise UnreadableFile(limits.reason(
+            "page HTML trop imbriquée", None, "html_depth",
+            " niveaux", fix="simplifiez-la")) from None
