@@ -244,3 +244,17 @@ def test_a_name_refused_before_saving_puts_nothing_aside(indexed):
         add_document(corpus, index_dir, "a.md", b"1. Autre chose.\n", None)
     assert (corpus / "a.md").read_text(encoding="utf-8").startswith("## FINANCE")
     assert not quarantine_dir(index_dir).exists()
+
+
+def test_a_file_the_index_already_holds_counts_the_passages_of_the_build_in_use(indexed):
+    from index import store
+    from ingest.upload import Added, add_document
+
+    corpus, index_dir = indexed
+    (corpus / "b.md").write_bytes(NEW)
+    build(corpus, index_dir, show_progress=False)
+    (corpus / "b.md").unlink()  # taken out of the folder, the index not updated since
+    before = store.current(index_dir)
+    added = add_document(corpus, index_dir, "b.md", NEW, None)
+    assert added == Added("b.md", 1, "0 ajouté, 0 modifié, 0 supprimé, 2 inchangés")
+    assert store.current(index_dir) == before  # nothing to rebuild
