@@ -1,9 +1,9 @@
 """`ess`: the command line. It parses arguments, calls the library, prints results.
 
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--vectors KIND] [--quiet]
-    ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--json]
-    ess answer [QUESTION] [--index DIR] [-k N] [--json]
-    ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--json]
+    ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--reranker M] [--json]
+    ess answer [QUESTION] [--index DIR] [-k N] [--reranker M] [--json]
+    ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--reranker M] [--json]
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
     ess themes [--json] | ess theme THEME_ID [--json]
 
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="un objet JSON par question")
     search.add_argument("--model", default=None,
                         help="vérifier que l'index a été construit avec ce modèle")
+    _reranker_option(search)
     search.set_defaults(run=_search)
 
     answer = commands.add_parser("answer", help="répondre à une question par des phrases citées "
@@ -94,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     answer.add_argument("-k", type=_positive, default=5,
                         help="nombre de passages d'où la réponse est tirée (défaut : 5)")
     answer.add_argument("--json", action="store_true", help="un objet JSON par question")
+    _reranker_option(answer)
     answer.set_defaults(run=_answer)
 
     evaluate = commands.add_parser("eval", help="mesurer la recherche et les réponses sur un "
@@ -104,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="profondeur du rappel des questions de thème (défaut : 20)")
     _mode_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="les mesures en JSON")
+    _reranker_option(evaluate)
     evaluate.set_defaults(run=_eval)
     related = commands.add_parser("related", help="les passages proches d'un passage, ou les "
                                                   "quasi-doublons entre documents")
@@ -138,6 +141,25 @@ def _mode_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid",
                         help="hybrid (défaut) : sémantique et lexicale fusionnées ; dense : "
                              "sémantique seule ; lexical : BM25 seul")
+
+
+def _reranker_option(parser: argparse.ArgumentParser) -> None:
+    from index.rerank import DEPTH  # light: the model is loaded only when one is named
+
+    parser.add_argument("--reranker", default=None, metavar="NAME_OR_PATH",
+                        help=f"réordonner les {DEPTH} meilleurs passages avec ce cross-encoder "
+                             "sentence-transformers (dossier ou nom en cache ; défaut : "
+                             "$ESS_RERANKER, sinon aucun)")
+
+
+def _searcher(args, **options):
+    """The Searcher of the command's index, with the reranker --reranker names (without
+    it, the Searcher takes ESS_RERANKER's)."""
+    from index.rerank import load_reranker
+    from index.search import Searcher
+
+    reranker = load_reranker(args.reranker) if getattr(args, "reranker", None) else None
+    return Searcher(args.index or default_index(), reranker=reranker, **options)
 
 
 def _positive(value: str) -> int:
@@ -186,9 +208,7 @@ def _count(number: int, noun: str) -> str:
 
 
 def _search(args) -> int:
-    from index.search import Searcher
-
-    searcher = Searcher(args.index or default_index(), model=args.model)
+    searcher = _searcher(args, model=args.model)
     queries = [args.query] if args.query is not None else _stdin_queries()
     for number, query in enumerate(queries):
         hits = searcher.search(query, args.k, args.mode, theme=args.theme)
@@ -204,9 +224,8 @@ def _search(args) -> int:
 
 def _answer(args) -> int:
     from index.answer import Answerer
-    from index.search import Searcher
 
-    answerer = Answerer(Searcher(args.index or default_index()))
+    answerer = Answerer(_searcher(args))
     questions = [args.question] if args.question is not None else _stdin_queries()
     for number, question in enumerate(questions):
         answer = answerer.answer(question, args.k)
@@ -320,10 +339,9 @@ def _theme(args) -> int:
 def _eval(args) -> int:
     from index.answer import Answerer
     from index.evaluate import evaluate, load_questions
-    from index.search import Searcher
 
     questions = load_questions(args.questions)
-    searcher = Searcher(args.index or default_index())
+    searcher = _searcher(args)
     report = evaluate(searcher, questions, k=args.k, mode=args.mode,
                       answerer=Answerer(searcher))
     if args.json:

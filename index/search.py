@@ -7,6 +7,9 @@
   cosine first lowered by its closeness to unrelated questions (its hubness,
   index.background), so that general paragraphs stop coming first for every question.
 
+With a reranker (index.rerank, a cross-encoder), the mode's best candidates are then
+reordered by it.
+
 Results never show the same text twice: a passage whose text (in
 `index.text.match_form`) or span repeats an earlier result's is dropped.
 A `Searcher` loads the index and its model once and then answers many queries.
@@ -31,9 +34,13 @@ MODES = ("hybrid", "dense", "lexical")
 class Searcher:
     """The index at `index_dir` with the model it was built with, ready to query."""
 
-    def __init__(self, index_dir: Path, model: str | None = None, embedder=None) -> None:
+    def __init__(self, index_dir: Path, model: str | None = None, embedder=None,
+                 reranker=None) -> None:
+        """`reranker`: an index.rerank.Reranker (or anything with `depth` and
+        `rerank(query, hits, k)`); without one, the one ESS_RERANKER names, if any."""
         import faiss
 
+        from index import rerank
         from ingest.embed import canonical_name, load_embedder, use_recorded
 
         # One query at a time needs no FAISS threads, and idle OpenMP threads spin-wait
@@ -65,6 +72,7 @@ class Searcher:
         self.themes = current_themes(self.store.themes, self.store.passages,
                                      lambda: vectors.reconstruct_n(0, vectors.ntotal),
                                      self.embedder)
+        self.reranker = reranker if reranker is not None else rerank.from_environment()
 
     def row_of(self, passage_id: str) -> int:
         """The passage's position in the index; KeyError if it has none.
@@ -99,12 +107,20 @@ class Searcher:
     def search(self, query: str, k: int = 5, mode: str = "hybrid",
                theme: str | None = None) -> list[Hit]:
         """The k best passages for the query, best first, without repeats; with `theme`,
-        only the passages of that theme."""
+        only the passages of that theme. With a reranker, the first stage's best
+        max(k, reranker.depth) are reordered by it."""
+        if self.reranker is None or not query.strip() or k <= 0:
+            return self._search(query, k, mode, theme)
+        hits = self._search(query, max(k, self.reranker.depth), mode, theme)
+        return self.reranker.rerank(query.strip(), hits, k)
+
+    def _search(self, query: str, k: int, mode: str, theme: str | None) -> list[Hit]:
+        """The first stage: `search` without the reranker."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if theme is not None:
             members = self.themes.members(theme)
-            hits = self.search(query, len(self.passages), mode)
+            hits = self._search(query, len(self.passages), mode, None)
             return [Hit(rank, h.score, h.passage) for rank, h in
                     enumerate((h for h in hits if h.passage.id in members), 1)][:k]
         query = query.strip()
