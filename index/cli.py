@@ -3,7 +3,8 @@
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--vectors KIND] [--quiet]
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--reranker M] [--json]
     ess answer [QUESTION] [--index DIR] [-k N] [--reranker M] [--json]
-    ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--reranker M] [--json]
+    ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--reranker M] [--no-answers]
+             [--json]
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
     ess themes [--json] | ess theme THEME_ID [--json]
 
@@ -106,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="profondeur du rappel des questions de thème (défaut : 20)")
     _mode_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="les mesures en JSON")
+    evaluate.add_argument("--no-answers", action="store_true",
+                          help="mesurer la recherche seule, sans composer de réponse (une "
+                               "réponse fait lire ses phrases au modèle : long avec un grand "
+                               "modèle)")
     _reranker_option(evaluate)
     evaluate.set_defaults(run=_eval)
     related = commands.add_parser("related", help="les passages proches d'un passage, ou les "
@@ -343,7 +348,7 @@ def _eval(args) -> int:
     questions = load_questions(args.questions)
     searcher = _searcher(args)
     report = evaluate(searcher, questions, k=args.k, mode=args.mode,
-                      answerer=Answerer(searcher))
+                      answerer=None if args.no_answers else Answerer(searcher))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
