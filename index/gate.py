@@ -100,16 +100,22 @@ def calibrate(background: np.ndarray, questions: list[str], best: np.ndarray, le
     `background` holds their vectors, `best` their highest cosine with a passage; a
     background question's `bgmax` leaves itself out.
     """
+    scores = background_evidence(background, questions, best, lexical)
+    return {"method": METHOD, "threshold": round(float(scores.mean() + Z * scores.std()), 6),
+            "z": Z, "bgmax_weight": BGMAX_WEIGHT, "coverage_weight": COVERAGE_WEIGHT,
+            "background_questions": len(questions)}
+
+
+def background_evidence(background: np.ndarray, questions: list[str], best: np.ndarray,
+                        lexical) -> np.ndarray:
+    """Each background question's evidence on an index (its own bgmax left out)."""
     import numpy as np
 
     among = background @ background.T
     np.fill_diagonal(among, -1.0)
     french = np.array([detect(q) == "fr" for q in questions])
     coverage = np.array([lexical.score(q).coverage for q in questions])
-    scores = evidence(best, among.max(axis=1), coverage, french)
-    return {"method": METHOD, "threshold": round(float(scores.mean() + Z * scores.std()), 6),
-            "z": Z, "bgmax_weight": BGMAX_WEIGHT, "coverage_weight": COVERAGE_WEIGHT,
-            "background_questions": len(questions)}
+    return evidence(best, among.max(axis=1), coverage, french)
 
 
 class Gate:
@@ -123,12 +129,20 @@ class Gate:
                 nearest: list[str]) -> Verdict:
         """`query` is the question's vector, `best` its highest cosine with a passage,
         `nearest` the texts of the closest passages."""
-        french = detect(question) == "fr"
-        coverage = self.lexical.score(question).coverage
-        bgmax = float((self.background @ query).max())
-        if float(evidence(best, bgmax, coverage, french)) < self.threshold:
+        if self.evidence(question, query, best) < self.threshold:
             return Verdict(False)
-        missing = self.unknown_names(question) if french else []
+        return self.checks(question, nearest)
+
+    def evidence(self, question: str, query: np.ndarray, best: float) -> float:
+        """The question's evidence (check 1 of the module's docstring)."""
+        french = detect(question) == "fr"
+        coverage = self.lexical.score(question).coverage if french else 0.0
+        bgmax = float((self.background @ query).max())
+        return float(evidence(best, bgmax, coverage, french))
+
+    def checks(self, question: str, nearest: list[str]) -> Verdict:
+        """Checks 2 and 3 of the module's docstring: the names, the kind of answer."""
+        missing = self.unknown_names(question) if detect(question) == "fr" else []
         if missing:
             listed = ", ".join(f"« {name} »" for name in missing)
             return Verdict(False, f"Les documents ne mentionnent pas {listed}.")
