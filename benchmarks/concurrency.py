@@ -167,12 +167,14 @@ def page_under_ingest(index: Path, corpus: Path, scratch: Path, asks: int) -> di
                 box = driver.find_element(By.CSS_SELECTOR, INPUT)
                 box.send_keys(Keys.CONTROL, "a")
                 box.send_keys(question)
+                before = driver.find_element(By.TAG_NAME, "body").text
                 began = time.perf_counter()
                 box.send_keys(Keys.ENTER)
-                # the answer is drawn when the script has finished with the new question
+                # The answer is drawn when the script has finished with the new question
+                # (a text input's value is not in the page's text: the answer changed it).
                 WebDriverWait(driver, TIMEOUT, poll_frequency=0.05).until(
-                    lambda d, q=question: q in d.find_element(By.TAG_NAME, "body").text
-                    and "Passages" in d.find_element(By.TAG_NAME, "body").text
+                    lambda d, before=before: (text := d.find_element(By.TAG_NAME, "body").text)
+                    != before and "Passages" in text
                     and not d.find_elements(By.CSS_SELECTOR, RUNNING))
                 seconds.append(time.perf_counter() - began)
                 outlasted.append(ingest.poll() is None)
@@ -240,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         for policy in policies:
             results["policies"][policy] = measure_policy(index, corpus, args.queries,
                                                          POLICIES[policy], scratch)
+        save("concurrency", results)  # the searchers' figures are kept if the page fails
         if args.page:
             results["page"] = page_under_ingest(index, corpus, scratch, args.page_questions)
     results["load_average_after"] = os.getloadavg()[0]
