@@ -126,7 +126,11 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     with stages("load_model"):
         embedder = embedder or embed.load_embedder(model)
     with stages("embed"):
-        known = reusable_vectors(index_dir) if previous else {}
+        # Vectors made with other prompts (the model's configuration changed) are not reused.
+        same_prompts = previous is not None and all(
+            previous.get("model", {}).get(key) == value for key, value in info(embedder).items()
+            if key in ("query_prefix", "passage_prefix"))
+        known = reusable_vectors(index_dir) if same_prompts else {}
         vectors, embedded = _vectors(embedder, passages, known, batch_size, show_progress)
     with stages("lexical"):
         lexical = LexicalIndex.build([p.text for p in passages])

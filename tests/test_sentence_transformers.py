@@ -161,3 +161,20 @@ def test_the_index_records_its_prompts_and_a_search_applies_them(tmp_path, plain
     assert same(searcher.query_vector(QUESTION)[None], plain_minilm.encode(
         ["task: search result | query: " + QUESTION], normalize_embeddings=True))
     assert searcher.search(QUESTION, 1)[0].passage.item == 1
+
+
+def test_new_prompts_re_embed_every_passage_instead_of_mixing_vectors(tmp_path, plain_minilm,
+                                                                      monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.md").write_text("# A\n\n1. Créer un fonds de garantie.\n", encoding="utf-8")
+    model = with_prompts(tmp_path / "model", GEMMA_PROMPTS)
+    build(corpus, tmp_path / "index", model=str(model), show_progress=False)
+    (model / "config_sentence_transformers.json").write_text(
+        json.dumps({"prompts": {"query": "autre : ", "document": "autre doc : "}}),
+        encoding="utf-8")
+    (corpus / "b.md").write_text("# B\n\n1. Former les élus.\n", encoding="utf-8")
+    report = build(corpus, tmp_path / "index", model=str(model), show_progress=False)
+    assert report.embedded == report.passages == 2  # a.md's vector had the old prompt
+    assert store.load(tmp_path / "index").manifest["model"]["passage_prefix"] == "autre doc : "
