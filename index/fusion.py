@@ -22,29 +22,37 @@ if TYPE_CHECKING:  # numpy is imported by the searcher; `ess --help` need not lo
     import numpy as np
 
 
+SECTION_WEIGHT = 0.05
+
+
 @dataclass(frozen=True)
 class FusionConfig:
     dense_weight: float = 0.7
     candidates: int = 100  # taken from each half before fusing
     method: str = "convex-minmax-coverage"
     hub_weight: float = 0.4  # times a passage's hubness, taken from its cosine (index.search)
+    section_weight: float = SECTION_WEIGHT  # times its section's evidence (index.sections)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "dense_weight": self.dense_weight,
-                "candidates": self.candidates, "hub_weight": self.hub_weight}
+                "candidates": self.candidates, "hub_weight": self.hub_weight,
+                "section_weight": self.section_weight}
 
     @classmethod
     def from_dict(cls, row: dict) -> FusionConfig:
+        """The settings a build recorded (one made before a setting existed goes without)."""
         return cls(float(row["dense_weight"]), int(row["candidates"]), str(row["method"]),
-                   float(row.get("hub_weight", 0.0)))
+                   float(row.get("hub_weight", 0.0)), float(row.get("section_weight", 0.0)))
 
 
 def fuse(dense: dict[int, float], lexical: np.ndarray, coverage: float,
-         config: FusionConfig) -> list[tuple[int, float]]:
+         config: FusionConfig, sections: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Rank the union of candidates by fused score, best first.
 
     `dense` maps passage rows to cosine similarities (every candidate of either
-    half must be in it); `lexical` holds the BM25 score of every passage.
+    half must be in it); `lexical` holds the BM25 score of every passage; `sections`,
+    when given, each candidate's section evidence in [0, 1], in `dense`'s order
+    (index.sections), weighed by `config.section_weight`.
 
     >>> import numpy as np
     >>> dense = {0: 0.90, 1: 0.89, 2: 0.88, 3: 0.80}
@@ -63,5 +71,7 @@ def fuse(dense: dict[int, float], lexical: np.ndarray, coverage: float,
     lexical_norm = lexical[rows] / best if best > 0 else np.zeros(len(rows), dtype=np.float32)
     weight = config.dense_weight
     fused = weight * dense_norm + (1 - weight) * coverage * lexical_norm
+    if sections is not None:
+        fused = fused + config.section_weight * sections
     order = sorted(range(len(rows)), key=lambda i: (-fused[i], -cosines[i]))
     return [(rows[i], round(float(fused[i]), 6)) for i in order]

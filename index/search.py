@@ -5,7 +5,9 @@
 - `lexical`: BM25 over French tokens (index.lexical);
 - `hybrid` (the default): both, fused as index.fusion describes, each passage's
   cosine first lowered by its closeness to unrelated questions (its hubness,
-  index.background), so that general paragraphs stop coming first for every question.
+  index.background), so that general paragraphs stop coming first for every question,
+  and its section's closeness to the question added (index.sections), so that a
+  question about financing lifts the finance section's recommendations.
 
 With a reranker (index.rerank, a cross-encoder), the mode's best candidates are then
 reordered by it.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index import store
+from index import sections, store
 from index.errors import ModelMismatch
 from index.fusion import FusionConfig, fuse
 from index.records import Hit, Passage
@@ -147,7 +149,12 @@ class Searcher:
             damped = np.fromiter(dense.values(), dtype=np.float32, count=len(dense))
             damped -= self.fusion.hub_weight * self.store.hubness[rows]
             dense = dict(zip(rows.tolist(), damped.tolist(), strict=True))
-        return self._distinct(fuse(dense, lexical.scores, lexical.coverage, self.fusion), k)
+        evidence = None
+        if self.fusion.section_weight and self.store.sections is not None:
+            candidates = np.fromiter(dense, dtype=np.int64, count=len(dense))
+            evidence = sections.evidence(*self.store.sections, vector[0], candidates)
+        return self._distinct(fuse(dense, lexical.scores, lexical.coverage, self.fusion,
+                                   evidence), k)
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         hits: list[Hit] = []

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from index import background as background_part
+from index import sections as sections_part
 from index import vectors as vector_index
 from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
 from index.lexical import LexicalIndex
@@ -64,11 +65,12 @@ class Store:
     themes: ThemeIndex | None
     background: np.ndarray  # the background questions' vectors
     hubness: np.ndarray  # one value per passage, in passage order
+    sections: tuple | None = None  # (centroids, each passage's section) of index.sections
 
 
 def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical: LexicalIndex,
           manifest: dict, themes: ThemeIndex | None, background: np.ndarray,
-          hubness: np.ndarray) -> Path:
+          hubness: np.ndarray, sections: tuple | None = None) -> Path:
     """Write a complete build, then make it current. Returns the build folder."""
     if not len(passages) == len(vectors) == len(hubness):
         raise ValueError("one vector and one hubness per passage")
@@ -81,6 +83,8 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical
         _write_parts(tmp, passages, vectors, lexical, themes,
                      {"format": FORMAT, **manifest, "passages": len(passages)})
         background_part.save(tmp, background, hubness)
+        if sections is not None:
+            sections_part.save(tmp, *sections)
         os.rename(tmp, index_dir / name)
         pointer = index_dir / f".{CURRENT}.{name}"
         pointer.write_text(name + "\n", encoding="utf-8")
@@ -194,7 +198,16 @@ def load(index_dir: Path) -> Store:
     if hubness.shape != (len(passages),) or background.shape[1:] != (vectors.d,):
         raise IndexUnreadable(f"les questions de référence de {folder} ne vont pas avec ses "
                               f"passages : {REBUILD}")
-    return Store(folder, manifest, passages, vectors, lexical, themes, background, hubness)
+    try:
+        sections = sections_part.load(folder)
+    except (OSError, ValueError):
+        raise IndexUnreadable(f"les sections de {folder} sont abîmées : {REBUILD}") from None
+    if sections is not None and (sections[1].shape != (len(passages),)
+                                 or sections[0].shape[1:] != (vectors.d,)):
+        raise IndexUnreadable(f"les sections de {folder} ne vont pas avec ses passages : "
+                              f"{REBUILD}")
+    return Store(folder, manifest, passages, vectors, lexical, themes, background, hubness,
+                 sections)
 
 
 def _prune(index_dir: Path, keep: set[str]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index import background, gate, store
+from index import background, gate, sections, store
 from index.config import SplitConfig
 from index.errors import CorpusError
 from index.fusion import FusionConfig
@@ -161,7 +161,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     }
     with stages("write"):
         folder = store.write(index_dir, passages, vectors, lexical, manifest, themes, unrelated,
-                             hubness)
+                             hubness, sections.build(passages, vectors))
     sources = dict.fromkeys(files, 0)
     for passage in passages:
         sources[passage.source] += 1
