@@ -15,6 +15,8 @@
         themes.json           the theme catalogue used and each passage's themes (index.themes)
         background.npy        the background questions' vectors (index.background)
         hubness.npy           each passage's closeness to unrelated questions (index.background)
+        sections.npy          each section's mean passage vector (index.sections)
+        section_of.npy        each passage's section number, -1 outside any section
       quarantine/             uploads the page refused (ingest.upload), kept for a person to
                               look at; never pruned, never read as part of the corpus
 
