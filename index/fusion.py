@@ -71,7 +71,7 @@ def fuse(dense: dict[int, float], lexical: np.ndarray, coverage: float,
     lexical_norm = lexical[rows] / best if best > 0 else np.zeros(len(rows), dtype=np.float32)
     weight = config.dense_weight
     fused = weight * dense_norm + (1 - weight) * coverage * lexical_norm
-    if sections is not None:
-        fused = fused + config.section_weight * sections
+    if sections is not None:  # scaled back into [0, 1]
+        fused = (fused + config.section_weight * sections) / (1 + config.section_weight)
     order = sorted(range(len(rows)), key=lambda i: (-fused[i], -cosines[i]))
     return [(rows[i], round(float(fused[i]), 6)) for i in order]

@@ -65,6 +65,7 @@ def test_fusion_adds_the_weighed_section_evidence():
     lifted = fuse(dense, lexical, 1.0, FusionConfig(section_weight=1.0),
                   np.array([0.0, 1.0], dtype=np.float32))
     assert [row for row, _ in plain] == [0, 1] and [row for row, _ in lifted] == [1, 0]
+    assert all(0 <= score <= 1 for _, score in lifted)  # the fused score stays in [0, 1]
 
 
 def test_a_build_without_sections_files_still_loads_and_searches(tmp_path, fake_model):
