@@ -62,10 +62,15 @@ class FakeEmbedder:
 
 
 @pytest.fixture
-def fake_model(monkeypatch):
-    """Make every `load_embedder` call (CLI included) return a FakeEmbedder."""
+def fake_model(monkeypatch, tmp_path_factory):
+    """Make every `load_embedder` call (CLI included) return a FakeEmbedder.
+
+    The test gets a query-vector cache of its own: fake embedders of different kinds
+    share the name "fake", and another test's cached vectors would be read as theirs.
+    """
     import ingest.embed
 
+    monkeypatch.setenv("ESS_CACHE", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setattr(ingest.embed, "load_embedder",
                         lambda name=None: FakeEmbedder(name or "fake"))
     return FakeEmbedder
