@@ -80,7 +80,7 @@ def test_build_writes_current_manifest_passages_and_vectors(built):
     folder = index_dir / name
     assert sorted(p.name for p in folder.iterdir()) == [
         "background.npy", "hubness.npy", "lexical", "manifest.json", "passages.jsonl",
-        "themes.json", "vectors.faiss"]
+        "section_of.npy", "sections.npy", "themes.json", "vectors.faiss"]
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == 3
