@@ -90,7 +90,8 @@ def test_build_writes_current_manifest_passages_and_vectors(built):
     assert manifest["lexical"] == {"library": "bm25s", "tokenizer": "fr-fold-stop-snowball6-v1",
                                    "k1": 1.5, "b": 0.75, "method": "lucene"}
     assert manifest["fusion"] == {"method": "convex-minmax-coverage", "dense_weight": 0.7,
-                                  "candidates": 100, "hub_weight": 0.4}
+                                  "candidates": 100, "hub_weight": 0.4,
+                                  "section_weight": 0.05}
     assert manifest["hubness"] == {"k": 5, "background_questions": 150}
     assert manifest["files"] == {
         name: hashlib.sha256((corpus / name).read_bytes()).hexdigest() for name in FILES}
