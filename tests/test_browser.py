@@ -182,6 +182,21 @@ def click_add(driver) -> bool:
     return True
 
 
+def upload_from_the_page(driver, url: str, path: Path, awaited: str) -> str:
+    """Add `path` from « Ajouter un document »; the page's text once `awaited` is in it."""
+    driver.get(url)
+    open_tab(driver, "Ajouter un document")
+    WebDriverWait(driver, TIMEOUT).until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, 'input[type="file"]'))).send_keys(str(path))
+    # The page reruns as the tab opens and the file arrives: find the button afresh
+    # until a click lands on a live one.
+    WebDriverWait(driver, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
+                  ).until(click_add)
+    WebDriverWait(driver, TIMEOUT).until(
+        lambda d: awaited in d.find_element(By.TAG_NAME, "body").text)
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
 def test_a_document_added_from_the_page_is_answered_at_once(browser, tmp_path):
     from ingest.build import build
 
@@ -192,17 +207,8 @@ def test_a_document_added_from_the_page_is_answered_at_once(browser, tmp_path):
     report.write_text("# Rapport 2025\n\n## FINANCE\n\n1. Créer une banque des semences "
                       "paysannes solidaire.\n", encoding="utf-8")
     with serve(index_dir, tmp_path / "streamlit.log") as url:
-        browser.get(url)
-        open_tab(browser, "Ajouter un document")
-        WebDriverWait(browser, TIMEOUT).until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, 'input[type="file"]'))).send_keys(str(report))
-        # The page reruns as the tab opens and the file arrives: find the button afresh
-        # until a click lands on a live one.
-        WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
-                      ).until(click_add)
-        WebDriverWait(browser, TIMEOUT).until(
-            lambda driver: "nouveau-rapport.md ajouté : 1 passage (1 ajouté"
-            in driver.find_element(By.TAG_NAME, "body").text)
+        upload_from_the_page(browser, url, report,
+                             "nouveau-rapport.md ajouté : 1 passage (1 ajouté")
     assert (corpus / "nouveau-rapport.md").read_bytes() == report.read_bytes()
     from index.search import Searcher
 
@@ -223,15 +229,7 @@ def test_an_unusable_upload_from_the_page_is_refused_and_kept_out_of_the_corpus(
     refusal = ("« vide.txt » n'a pas été ajouté : fichier vide. Le fichier a été mis de côté ; "
                "corrigez-le ou enregistrez-le dans un autre format, puis réessayez.")
     with serve(index_dir, tmp_path / "streamlit.log") as url:
-        browser.get(url)
-        open_tab(browser, "Ajouter un document")
-        WebDriverWait(browser, TIMEOUT).until(EC.presence_of_element_located(
-            (By.CSS_SELECTOR, 'input[type="file"]'))).send_keys(str(blank))
-        WebDriverWait(browser, TIMEOUT, ignored_exceptions=(StaleElementReferenceException,)
-                      ).until(click_add)
-        WebDriverWait(browser, TIMEOUT).until(
-            lambda driver: "n'a pas été ajouté" in driver.find_element(By.TAG_NAME, "body").text)
-        text = browser.find_element(By.TAG_NAME, "body").text
+        text = upload_from_the_page(browser, url, blank, "n'a pas été ajouté")
     assert refusal in text
     assert "vide.txt ajouté" not in text and "Traceback" not in text and str(tmp_path) not in text
     assert sorted(p.name for p in corpus.iterdir()) == [
