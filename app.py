@@ -28,6 +28,7 @@ from index.render import (
     text_html,
 )
 from index.search import Searcher, narrow, sections_of
+from ingest.read import read_text
 from ingest.upload import MAX_UPLOAD_MB, add_document, safe_name
 
 EXAMPLES = [
@@ -51,6 +52,14 @@ def load(index_dir: str, build_name: str) -> Answerer:
 @st.cache_data(show_spinner=False)
 def points(index_dir: str, build_name: str) -> list[dict]:
     return map_points(load(index_dir, build_name).searcher)
+
+
+def source_text(path: Path) -> str | None:
+    """A passage's source text, for its context; None when the file has gone."""
+    try:
+        return read_text(path)
+    except OSError:
+        return None
 
 
 def ask(question: str) -> None:
@@ -124,7 +133,8 @@ def question_tab() -> None:
                 st.markdown(card_html(number, hit, answer.highlights(number - 1)),
                             unsafe_allow_html=True)
                 with st.expander("Voir le passage dans son contexte"):
-                    st.markdown(context_html(hit, corpus), unsafe_allow_html=True)
+                    st.markdown(context_html(hit, source_text(corpus / hit.passage.source)),
+                                unsafe_allow_html=True)
                 with st.expander("Recommandations proches"):
                     st.markdown(related_html(related(searcher, hit.passage.id, 5)),
                                 unsafe_allow_html=True)

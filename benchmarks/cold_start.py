@@ -81,7 +81,7 @@ def time_command(command: Sequence[str], runs: int) -> list[float]:
 def slowest_imports(index: Path, count: int = 8) -> list[dict]:
     """The `count` imports with the largest cumulative time in one `ess search` process."""
     argv = ["ess", "search", QUESTION, "--index", str(index)]
-    code = (f"import sys; sys.argv = {argv!r}; from index.cli import main; "
+    code = (f"import sys; sys.argv = {argv!r}; from ess.cli import main; "
             "sys.exit(main())")
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT,
                           capture_output=True, text=True)
@@ -108,7 +108,7 @@ def heavy_modules(index: Path) -> dict:
     argv = ["search", QUESTION, "--index", str(index)]
     code = (
         "import contextlib, io, json, sys\n"
-        "from index.cli import main\n"
+        "from ess.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n"
         f"        status = main({argv!r})\n"

@@ -35,7 +35,7 @@ def texts(count: int) -> list[str]:
 
 def one(batch: int, count: int) -> dict:
     """In this process: embed the sample in batches of `batch` with the ingest's embedder."""
-    from ingest.embed import E5Embedder
+    from index.embed import E5Embedder
 
     sample = texts(count)
     embedder = E5Embedder()

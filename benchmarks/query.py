@@ -118,12 +118,12 @@ def build_sizes(sizes: list[int], ess_index: Path, scratch: Path, vectors: str,
     from dataclasses import replace
 
     from index import store
+    from index.embed import info, load_embedder
     from index.fusion import FusionConfig
     from index.lexical import LexicalIndex
     from index.themes import build_themes, find_catalogue
     from index.vectors import choose
     from ingest.build import embedding_text
-    from ingest.embed import info, load_embedder
 
     built = {}
     if reused:
@@ -207,8 +207,8 @@ def recall_at_10(folder: Path, count: int) -> dict | None:
     import faiss
 
     from index import store
+    from index.embed import load_embedder
     from index.vectors import VectorSettings
-    from ingest.embed import load_embedder
 
     loaded = store.load(folder)
     settings = VectorSettings.from_dict(loaded.manifest.get("vectors"))

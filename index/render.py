@@ -9,7 +9,6 @@ pieces are single-line HTML blocks, inside which Markdown is not interpreted.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from index.answer import Answer
 from index.records import Hit, Passage
@@ -99,14 +98,11 @@ def card_html(number: int, hit: Hit, spans: list[tuple[int, int]]) -> str:
             f"<p>{highlighted(p.text, spans)}</p></div>")
 
 
-def context_html(hit: Hit, corpus: Path, width: int = 400) -> str:
-    """The passage in its surroundings in the source file, the passage in bold."""
-    from ingest.read import read_text
-
+def context_html(hit: Hit, text: str | None, width: int = 400) -> str:
+    """The passage in its surroundings, the passage in bold; `text` is its source file's
+    text (`ingest.read.read_text`), None when the file is no longer in the corpus."""
     p = hit.passage
-    try:
-        text = read_text(corpus / p.source)
-    except OSError:
+    if text is None:
         return f"<p>Le fichier {escape(p.source)} n'est plus dans le corpus.</p>"
     before = text[max(0, p.start - width):p.start]
     after = text[p.end:p.end + width]

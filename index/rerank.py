@@ -7,7 +7,7 @@ per passage: so it only reorders the first stage's top DEPTH candidates (30; mor
 more results are asked for). A hit's score is then the cross-encoder's (between 0 and 1
 for the usual one-output rerankers, whose logit goes through a sigmoid).
 
-Optional and offline, like sentence-transformers embedders (ingest.embed): a model
+Optional and offline, like sentence-transformers embedders (index.embed): a model
 folder, or a hub name already in the local Hugging Face cache (ESS_ONLINE=1 lets it
 download). `--reranker` on `ess search`, `ess answer` and `ess eval` names it, and so
 does ESS_RERANKER for every `Searcher` built without one (the page's included).
@@ -40,7 +40,7 @@ class Reranker:
                 f"le reranker {name!r} demande sentence-transformers, qui n'est pas installé : "
                 "pip install -e '.[st]'"
             ) from exc
-        from ingest.embed import quiet_loading
+        from index.embed import quiet_loading
 
         path = Path(name).expanduser()
         online = os.environ.get("ESS_ONLINE") == "1"

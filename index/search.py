@@ -43,7 +43,7 @@ class Searcher:
         import faiss
 
         from index import rerank
-        from ingest.embed import canonical_name, load_embedder, use_recorded
+        from index.embed import canonical_name, load_embedder, use_recorded
 
         # One query at a time needs no FAISS threads, and idle OpenMP threads spin-wait
         # for work: they took a third of the cores from the next query's embedding

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index import background, gate, sections, store
+from index import background, embed, gate, sections, store
 from index.config import SplitConfig
+from index.embed import Embedder, canonical_name, info
 from index.errors import CorpusError
 from index.fusion import FusionConfig
 from index.lexical import LexicalIndex
@@ -23,8 +24,6 @@ from index.records import Passage
 from index.text import collapse, with_context
 from index.themes import build_themes, find_catalogue
 from index.vectors import choose as choose_vectors
-from ingest import embed
-from ingest.embed import Embedder, canonical_name, info
 from ingest.previous import Changes, compare, previous_manifest, reusable_vectors, vector_key
 from ingest.read import Document, Skipped, read_corpus
 from ingest.split import split_text

@@ -68,10 +68,10 @@ def fake_model(monkeypatch, tmp_path_factory):
     The test gets a query-vector cache of its own: fake embedders of different kinds
     share the name "fake", and another test's cached vectors would be read as theirs.
     """
-    import ingest.embed
+    import index.embed
 
     monkeypatch.setenv("ESS_CACHE", str(tmp_path_factory.mktemp("cache")))
-    monkeypatch.setattr(ingest.embed, "load_embedder",
+    monkeypatch.setattr(index.embed, "load_embedder",
                         lambda name=None: FakeEmbedder(name or "fake"))
     return FakeEmbedder
 

@@ -111,9 +111,9 @@ def test_no_index_shows_the_command_that_builds_it(monkeypatch, tmp_path):
 
 
 def test_markup_in_the_corpus_renders_as_text(monkeypatch, tmp_path):
-    import ingest.embed
+    import index.embed
 
-    monkeypatch.setattr(ingest.embed, "load_embedder", lambda name=None: FakeEmbedder(name))
+    monkeypatch.setattr(index.embed, "load_embedder", lambda name=None: FakeEmbedder(name))
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "piege.md").write_text(
@@ -300,11 +300,11 @@ def test_a_usable_upload_says_how_many_passages_it_gave(monkeypatch, tmp_path, f
 
 def test_an_upload_whose_build_fails_shows_the_french_message_and_leaves_the_corpus(
         monkeypatch, tmp_path, fake_model, caplog):
-    import ingest.embed
+    import index.embed
     from index.errors import UNEXPECTED
 
     app, corpus = upload_page(monkeypatch, tmp_path)
-    monkeypatch.setattr(ingest.embed, "load_embedder",
+    monkeypatch.setattr(index.embed, "load_embedder",
                         lambda name=None: FakeEmbedder(name or "fake", fail_after=0))
     app = upload(app, "semences.md", "1. Protéger les semences paysannes.\n".encode())
     assert [e.value for e in app.error] == [UNEXPECTED]

@@ -69,7 +69,7 @@ def corpus(tmp_path):
 
 def test_a_word_file_with_broken_xml_is_skipped_and_the_rest_indexed(corpus, tmp_path, capsys,
                                                                      fake_model):
-    from index.cli import main
+    from ess.cli import main
 
     code = main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"])
     captured = capsys.readouterr()
@@ -116,7 +116,7 @@ def test_an_ingest_with_a_300_mb_bomb_stays_under_1_gib(corpus, tmp_path):
     """The real `ess ingest` (default model) in a subprocess; its peak memory is measured."""
     bomb_docx(corpus / "bombe.docx", 300)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run([sys.executable, "-m", "index.cli", "ingest", str(corpus), "--index",
+    done = subprocess.run([sys.executable, "-m", "ess.cli", "ingest", str(corpus), "--index",
                            str(tmp_path / "index"), "--quiet"],
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "ESS_CACHE": "off"})
@@ -154,7 +154,7 @@ def test_limits_on_pdf_pages_extracted_text_and_html_nesting(tmp_path, monkeypat
 
 def test_a_wrong_limit_setting_is_an_error_that_names_it(corpus, tmp_path, capsys, monkeypatch,
                                                          fake_model):
-    from index.cli import main
+    from ess.cli import main
 
     monkeypatch.setenv("ESS_MAX_PDF_PAGES", "beaucoup")
     assert main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"]) == 1
@@ -164,7 +164,7 @@ def test_a_wrong_limit_setting_is_an_error_that_names_it(corpus, tmp_path, capsy
 
 def test_a_text_with_a_few_bad_bytes_is_indexed_with_them_replaced(tmp_path, capsys,
                                                                    fake_model):
-    from index.cli import main
+    from ess.cli import main
     from index.search import Searcher
 
     corpus = tmp_path / "corpus"

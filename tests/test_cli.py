@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from ess.cli import main
 from index import store
-from index.cli import main
 
 FILES = {
     "feuille-de-route.txt": "## FINANCE SOLIDAIRE\n\n"
@@ -94,19 +94,19 @@ def test_settings_come_from_the_environment(tmp_path, fake_model, capsys, monkey
     assert code == 0 and out.startswith("1. [")
 
 
-def test_python_m_ingest_runs_the_ingest_command(tmp_path, fake_model, capsys, monkeypatch):
+def test_python_m_ess_runs_the_ingest_command(tmp_path, fake_model, capsys, monkeypatch):
     folder = tmp_path / "index"
-    monkeypatch.setattr(sys, "argv", ["ingest", str(make_corpus(tmp_path / "corpus")),
+    monkeypatch.setattr(sys, "argv", ["ess", "ingest", str(make_corpus(tmp_path / "corpus")),
                                       "--index", str(folder), "--quiet"])
     with pytest.raises(SystemExit) as exited:
-        runpy.run_module("ingest", run_name="__main__")
+        runpy.run_module("ess", run_name="__main__")
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("2 fichiers, 3 passages indexés en ")
     assert len(store.load(folder).passages) == 3
 
 
-def test_python_m_ingest_help():
-    done = subprocess.run([sys.executable, "-m", "ingest", "--help"], cwd=ROOT,
+def test_python_m_ess_help():
+    done = subprocess.run([sys.executable, "-m", "ess", "ingest", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert done.stdout.startswith("usage: ess ingest") and "CORPUS_DIR" in done.stdout
@@ -244,7 +244,7 @@ def test_a_command_is_required(capsys):
 
 
 def commands() -> list[str]:
-    from index.cli import _parser
+    from ess.cli import _parser
 
     (sub,) = [a for a in _parser()._actions if a.dest == "command"]
     return list(sub.choices)

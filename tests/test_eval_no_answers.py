@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from index.cli import main
+from ess.cli import main
 
 
 def test_eval_without_answers_reports_the_search_alone(tmp_path, fake_model, capsys):

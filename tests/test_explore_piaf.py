@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from conftest import SHARED
-from index.cli import main
+from ess.cli import main
 
 PIAF = SHARED / "data" / "piaf" / "corpus"
 pytestmark = pytest.mark.skipif(not PIAF.is_dir(),

@@ -148,7 +148,7 @@ def test_a_file_over_the_size_limit_is_skipped_with_the_way_out(tmp_path, monkey
 
 def test_strict_ingest_refuses_unreadable_files_and_writes_nothing(corpus, tmp_path, capsys,
                                                                    fake_model):
-    from index.cli import main
+    from ess.cli import main
 
     code = main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet",
                  "--strict"])

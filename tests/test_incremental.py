@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from conftest import FakeEmbedder
+from ess.cli import main
 from index import store
-from index.cli import main
 from ingest.build import build
 
 

@@ -20,7 +20,7 @@ FINANCE = "ESS et un système financier plus stable, résilient et démocratique
 
 def _ess(*args: str, index: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "ESS_INDEX": str(index)}
-    return subprocess.run([sys.executable, "-m", "index.cli", *args], input=stdin, env=env,
+    return subprocess.run([sys.executable, "-m", "ess.cli", *args], input=stdin, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -98,7 +98,7 @@ def test_eval_on_the_dev_set_reports_every_figure(real_index):
 def test_a_search_imports_nothing_heavy(real_index):
     """The default model needs no torch; the BM25 files are read without bm25s and scipy."""
     argv = ["search", "financer les coopératives", "--index", str(real_index)]
-    code = ("import sys\nfrom index.cli import main\n"
+    code = ("import sys\nfrom ess.cli import main\n"
             f"status = main({argv!r})\n"
             "heavy = ('torch', 'sentence_transformers', 'transformers', 'scipy', 'bm25s', "
             "'streamlit', 'langchain_core', 'pandas')\n"

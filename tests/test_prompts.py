@@ -1,11 +1,11 @@
 """Which of a model's configured prompts become its query and passage prefixes
-(ingest.embed.choose_prompts), on the prompt tables real models ship."""
+(index.embed.choose_prompts), on the prompt tables real models ship."""
 
 from __future__ import annotations
 
 import pytest
 
-from ingest.embed import Prompts, choose_prompts
+from index.embed import Prompts, choose_prompts
 
 EMBEDDINGGEMMA = {
     "query": "task: search result | query: ", "document": "title: none | text: ",

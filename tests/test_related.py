@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import ROOT, FakeEmbedder
-from index.cli import main
+from ess.cli import main
 from index.related import UnknownPassage, duplicates, related
 from index.search import Searcher
 from ingest.build import build

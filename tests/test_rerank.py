@@ -12,7 +12,7 @@ import unicodedata
 import pytest
 
 from conftest import FakeEmbedder
-from index.cli import main
+from ess.cli import main
 from index.errors import ModelUnavailable
 from index.rerank import DEPTH, load_reranker
 from index.search import Searcher

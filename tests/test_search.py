@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from conftest import FakeEmbedder
+from ess.cli import main
 from index import store
-from index.cli import main
 from index.errors import IndexUnreadable
 from index.search import Searcher
 from ingest.build import build
@@ -105,9 +105,9 @@ def test_an_unknown_mode_is_refused(searcher):
 
 
 def test_cli_mode_flag(corpus, tmp_path, capsys, monkeypatch):
-    import ingest.embed
+    import index.embed
 
-    monkeypatch.setattr(ingest.embed, "load_embedder", lambda name=None: TopicEmbedder("fake"))
+    monkeypatch.setattr(index.embed, "load_embedder", lambda name=None: TopicEmbedder("fake"))
     index_dir = str(tmp_path / "cli-index")
     assert main(["ingest", str(corpus), "--index", index_dir, "--quiet"]) == 0
     capsys.readouterr()

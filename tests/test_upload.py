@@ -51,9 +51,9 @@ def test_safe_name_keeps_accents_and_spaces():
 
 
 def test_the_page_answers_from_a_new_index_without_a_restart(tmp_path, monkeypatch):
-    import ingest.embed
+    import index.embed
 
-    monkeypatch.setattr(ingest.embed, "load_embedder", lambda name=None: FakeEmbedder(name))
+    monkeypatch.setattr(index.embed, "load_embedder", lambda name=None: FakeEmbedder(name))
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "a.md").write_text("## FINANCE\n\n1. Créer des fonds de garantie.\n",
@@ -199,13 +199,13 @@ def test_a_good_upload_is_kept_and_answered_with_its_passage_count(indexed):
 
 def test_a_build_that_fails_leaves_the_corpus_and_the_index_as_they_were(indexed,
                                                                          monkeypatch):
-    import ingest.embed
+    import index.embed
     from index import store
     from ingest.upload import add_document, quarantine_dir
 
     corpus, index_dir = indexed
     before = store.current(index_dir)
-    monkeypatch.setattr(ingest.embed, "load_embedder",
+    monkeypatch.setattr(index.embed, "load_embedder",
                         lambda name=None: FakeEmbedder(name or "fake", fail_after=0))
     with pytest.raises(RuntimeError, match="embedding interrupted"):
         add_document(corpus, index_dir, "nouveau.md", NEW, None)

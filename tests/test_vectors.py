@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import FakeEmbedder
+from ess.cli import main
 from index import store, vectors
-from index.cli import main
 from index.search import Searcher
 from ingest.build import build
 
