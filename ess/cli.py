@@ -7,6 +7,8 @@
              [--json]
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
     ess themes [--json] | ess theme THEME_ID [--json]
+    ess serve [--host 127.0.0.1] [--port 8501]   the page (builds the index first if needed)
+    ess api [--index DIR] [--host 127.0.0.1] [--port 8000]   the HTTP JSON API
 
 Exit status: 0 when the command did its work (an ingest that skipped unreadable files
 too: they are listed on standard error, and `--strict` turns them into an error); 1 for
@@ -134,7 +136,27 @@ def _parser() -> argparse.ArgumentParser:
     _index_option(theme)
     theme.add_argument("--json", action="store_true", help="en JSON")
     theme.set_defaults(run=_theme)
+
+    serve = commands.add_parser("serve", help="ouvrir la page de recherche (construit d'abord "
+                                              "l'index du corpus s'il n'existe pas)")
+    _index_option(serve)
+    _address_options(serve, 8501)
+    serve.set_defaults(run=_serve)
+
+    api = commands.add_parser("api", help="servir l'API HTTP JSON (lecture seule ; "
+                                          "documentation sur /docs)")
+    _index_option(api)
+    _address_options(api, 8000)
+    api.set_defaults(run=_api)
     return parser
+
+
+def _address_options(parser: argparse.ArgumentParser, port: int) -> None:
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="adresse d'écoute (défaut : 127.0.0.1, cette machine seule ; "
+                             "0.0.0.0 pour tout le réseau)")
+    parser.add_argument("--port", type=_port, default=port,
+                        help=f"port d'écoute (défaut : {port})")
 
 
 def _index_option(parser: argparse.ArgumentParser) -> None:
@@ -165,6 +187,12 @@ def _searcher(args, **options):
 
     reranker = load_reranker(args.reranker) if getattr(args, "reranker", None) else None
     return Searcher(args.index or default_index(), reranker=reranker, **options)
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"attendu un port entre 1 et 65535, pas {value!r}")
+    return int(value)
 
 
 def _positive(value: str) -> int:
@@ -338,6 +366,19 @@ def _theme(args) -> int:
             number = f"{p.item}. " if p.item is not None else "- "
             print(textwrap.fill(number + p.text, width=100, initial_indent="  ",
                                 subsequent_indent="     ") + f"\n     [{p.id}]")
+    return 0
+
+
+def _serve(args) -> int:
+    from ess.serve import serve
+
+    return serve(args.index or default_index(), host=args.host, port=args.port)
+
+
+def _api(args) -> int:
+    from ess.api import run
+
+    run(args.index or default_index(), host=args.host, port=args.port)
     return 0
 
 
