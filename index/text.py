@@ -40,3 +40,13 @@ def with_context(section: str, text: str) -> str:
     """
     text = text.replace("**", "")
     return f"{section.replace(' > ', ' : ')} : {text}" if section else text
+
+
+def decimal(number: float, places: int = 2) -> str:
+    """A number as French readers write it: a decimal comma, and a narrow no-break space
+    between thousands.
+
+    >>> decimal(0.9612), decimal(3.25, 1), decimal(12345.5, 1), decimal(-0.5, 0)
+    ('0,96', '3,2', '12\\u202f345,5', '-0')
+    """
+    return f"{number:,.{places}f}".replace(",", "\u202f").replace(".", ",")
