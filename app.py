@@ -12,19 +12,23 @@ from pathlib import Path
 
 import streamlit as st
 
+from ess import editor
 from index import store
 from index.answer import NO_ANSWER, Answerer
 from index.config import default_index
-from index.errors import UNEXPECTED, EssError
-from index.explore import map_points, theme_groups
+from index.errors import UNEXPECTED, EssError, IndexMissing
+from index.explore import map_points, theme_groups, theme_marks, theme_table
 from index.related import related
 from index.render import (
     STYLE,
     answer_html,
     card_html,
+    chrome_html,
     context_html,
     group_html,
+    legend_html,
     related_html,
+    table_html,
     text_html,
 )
 from index.search import Searcher, narrow, sections_of
@@ -62,12 +66,29 @@ def source_text(path: Path) -> str | None:
         return None
 
 
+@st.cache_resource(show_spinner=False)
+def editor_gate(secret: str) -> editor.Gate:
+    """One gate per process: failed secrets count across browser sessions."""
+    return editor.Gate(secret)
+
+
+def editor_secret() -> str | None:
+    """The editor secret; None, and no upload offered, when none is set or it is unusable
+    (the reason goes to the server's log: it names a server path)."""
+    try:
+        return editor.secret()
+    except EssError as exc:
+        log.error("no uploads from the page: %s", exc)
+        return None
+
+
 def ask(question: str) -> None:
     st.session_state.question = question
 
 
-st.markdown(STYLE, unsafe_allow_html=True)
-st.title("Recherche dans les textes de l'ESS")
+st.html(STYLE)  # style only: Streamlit puts it where it takes no room
+st.html(chrome_html(), unsafe_allow_javascript=True)  # <html lang="fr">, chrome in French
+st.title("Recherche dans les textes de l'ESS", anchor=False)
 st.caption("Posez une question en français : la réponse est faite de phrases des documents, "
            "chacune suivie du numéro du passage d'où elle vient.")
 
@@ -75,8 +96,13 @@ index_dir = default_index()
 try:
     current_build = store.current(index_dir).name
     answerer = load(str(index_dir), current_build)
+except IndexMissing:
+    log.error("no index in %s", index_dir)
+    st.error("Pas encore d'index : construisez-le avec `ess ingest`, ou lancez la page avec "
+             "`ess serve`, qui le construit d'abord. Puis rechargez cette page.")
+    st.stop()
 except EssError as exc:
-    st.error(str(exc))  # it says which command builds or rebuilds the index
+    st.error(str(exc))  # it says which command rebuilds the index
     st.stop()
 except Exception:
     log.exception("loading the index %s failed", index_dir)
@@ -87,62 +113,69 @@ if "question" not in st.session_state and st.query_params.get("q"):
     st.session_state.question = st.query_params["q"][:2000]  # a shared link: ?q=…
 
 
+def examples() -> None:
+    for example in EXAMPLES:
+        st.button(example, on_click=ask, args=(example,), width="stretch")
+
+
 def question_tab() -> None:
-    """The question, its answer and the cited passages."""
+    """The question, then at once its answer and the cited passages; the examples come
+    first only while nothing is asked, after the passages once a question is."""
     with st.form("ask"):
         st.text_input("Votre question", key="question", max_chars=2000,
                       placeholder="Que propose-t-on pour financer les coopératives ?")
+        st.caption("Entrée ou « Chercher » lance la recherche (2 000 caractères au plus).")
         count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
         st.form_submit_button("Chercher", type="primary")
-
-    st.write("Exemples :")
-    columns = st.columns(2)
-    for number, example in enumerate(EXAMPLES):
-        columns[number % 2].button(example, on_click=ask, args=(example,), width="stretch")
 
     question = st.session_state.get("question", "").strip()
     if question:  # the address of the page now asks this question: it can be shared
         st.query_params["q"] = question
     else:
         st.query_params.pop("q", None)
-    if question:
+        st.subheader("Exemples de questions", anchor=False)
+        examples()
+        return
+    with st.spinner("Recherche des passages…", show_time=False):
         hits = searcher.search(question, CANDIDATES)
-        with st.sidebar:
-            st.header("Filtres")
-            documents = st.multiselect("Documents", sorted({h.passage.title for h in hits}),
-                                       placeholder="Tous les documents")
-            sections = st.multiselect("Sections", sections_of(hits, documents),
-                                      placeholder="Toutes les sections")
-        hits = narrow(hits, documents, sections, count)
-        answer = answerer.compose(question, hits)
+    with st.sidebar:
+        st.header("Filtres", anchor=False)
+        documents = st.multiselect("Documents", sorted({h.passage.title for h in hits}),
+                                   placeholder="Tous les documents")
+        sections = st.multiselect("Sections", sections_of(hits, documents),
+                                  placeholder="Toutes les sections")
+    hits = narrow(hits, documents, sections, count)
+    answer = answerer.compose(question, hits)
 
-        st.header("Réponse")
-        if answer.answered:
-            st.markdown(answer_html(answer), unsafe_allow_html=True)
-        else:
-            st.warning(NO_ANSWER + " Voici les passages les plus proches.")
-        st.download_button("Télécharger la réponse (Markdown)", answer.to_markdown(),
-                           file_name="reponse-ess.md", mime="text/markdown")
+    st.header("Réponse", anchor=False)
+    if answer.answered:
+        st.markdown(answer_html(answer), unsafe_allow_html=True)
+    else:
+        st.warning(NO_ANSWER + " Voici les passages les plus proches.")
+    st.download_button("Télécharger la réponse (Markdown)", answer.to_markdown(),
+                       file_name="reponse-ess.md", mime="text/markdown")
 
-        st.header("Passages")
-        if not hits:
-            st.info("Aucun passage ne correspond à ces filtres.")
-        corpus = Path(searcher.store.manifest["corpus"])
-        for number, hit in enumerate(hits, 1):
-            with st.container(border=True):
-                st.markdown(card_html(number, hit, answer.highlights(number - 1)),
+    st.header("Passages", anchor=False)
+    if not hits:
+        st.info("Aucun passage ne correspond à ces filtres.")
+    corpus = Path(searcher.store.manifest["corpus"])
+    for number, hit in enumerate(hits, 1):
+        with st.container(border=True):
+            st.markdown(card_html(number, hit, answer.highlights(number - 1)),
+                        unsafe_allow_html=True)
+            with st.expander("Voir le passage dans son contexte"):
+                st.markdown(context_html(hit, source_text(corpus / hit.passage.source)),
                             unsafe_allow_html=True)
-                with st.expander("Voir le passage dans son contexte"):
-                    st.markdown(context_html(hit, source_text(corpus / hit.passage.source)),
-                                unsafe_allow_html=True)
-                with st.expander("Recommandations proches"):
-                    st.markdown(related_html(related(searcher, hit.passage.id, 5)),
-                                unsafe_allow_html=True)
+            with st.expander("Recommandations proches"):
+                st.markdown(related_html(related(searcher, hit.passage.id, 5)),
+                            unsafe_allow_html=True)
+    st.subheader("Autres questions", anchor=False)
+    examples()
 
 
 def themes_tab() -> None:
     """A theme's passages, by document and section."""
-    st.header("Explorer un thème")
+    st.header("Explorer un thème", anchor=False)
     counts = searcher.themes.counts()
     if not counts:
         st.info("Aucun catalogue de thèmes : ajoutez themes.toml au dossier du corpus, puis "
@@ -157,33 +190,56 @@ def themes_tab() -> None:
 
 
 def map_tab() -> None:
-    """Every passage placed by meaning, coloured by theme."""
+    """Every passage placed by meaning, marked by theme (colour and shape), and beside it
+    the passages of each theme by document."""
     import altair as alt  # only when the map is shown
     import pandas as pd
 
-    st.header("Carte des passages")
+    st.header("Carte des passages", anchor=False)
     st.caption("Chaque point est un passage, placé selon sa proximité de sens avec les autres "
-               "(les deux axes principaux des vecteurs du modèle) et coloré par son premier "
-               "thème. Survolez un point pour lire sa citation.")
+               "(les deux axes principaux des vecteurs du modèle) ; sa couleur et sa forme "
+               "disent son premier thème. Survolez un point pour lire sa citation.")
     frame = pd.DataFrame(points(str(index_dir), current_build))
-    chart = alt.Chart(frame).mark_circle(size=80).encode(
+    order, colours, shapes = theme_marks(frame["thème"])
+    chart = alt.Chart(frame).mark_point(size=90, filled=True, opacity=0.9).encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
-        color=alt.Color("thème:N", legend=alt.Legend(title="Thème"),
-                        scale=alt.Scale(scheme="tableau20")),  # 14 themes, distinct colours
-        tooltip=["citation:N", "thèmes:N", "passage:N"]).properties(height=560)
-    st.altair_chart(chart, width="stretch")
+        color=alt.Color("thème:N", legend=None, scale=alt.Scale(domain=order, range=colours)),
+        shape=alt.Shape("thème:N", legend=None, scale=alt.Scale(domain=order, range=shapes)),
+        tooltip=["citation:N", "thèmes:N", "passage:N"]).properties(height=420)
+    chart_column, table_column = st.columns([3, 2])
+    with chart_column:
+        st.markdown(legend_html(order, colours, shapes), unsafe_allow_html=True)
+        st.altair_chart(chart, width="stretch")
+    with table_column:
+        st.subheader("Passages par thème et document", anchor=False)
+        st.caption("Un passage de plusieurs thèmes compte dans chacun.")
+        st.markdown(table_html(theme_table(searcher), {"thème": "Thème", "document": "Document",
+                                                      "passages": "Passages"}, ("passages",)),
+                    unsafe_allow_html=True)
 
 
-def add_tab() -> None:
-    """Add a document to the corpus and update the index."""
-    st.header("Ajouter un document")
+def add_tab(secret: str) -> None:
+    """For editors, who give the editor secret: add a document and update the index."""
+    st.header("Ajouter un document", anchor=False)
+    if not st.session_state.get("editeur"):
+        st.caption("L'ajout de documents est réservé aux éditeurs.")
+        with st.form("acces-editeur"):
+            given = st.text_input("Mot de passe des éditeurs", type="password")
+            if st.form_submit_button("Entrer"):
+                verdict = editor_gate(secret).check(given)
+                if not verdict.ok:
+                    st.error(verdict.message)
+                    return
+                st.session_state.editeur = True
+                st.rerun()
+        return
     corpus_dir = Path(searcher.store.manifest["corpus"])
     st.caption("Le document est enregistré dans le dossier du corpus, puis l'index est mis à "
                "jour : seuls ses passages sont calculés. Les autres onglets répondent pendant ce "
                "temps avec l'index actuel. Un fichier dont aucun passage ne peut être tiré est "
                "refusé, avec la raison, et mis de côté hors du corpus.")
-    upload = st.file_uploader(f"Document : PDF, Word, HTML, Markdown ou texte "
-                              f"({MAX_UPLOAD_MB} Mo au plus)",
+    upload = st.file_uploader(f"Document : PDF, Word, HTML, Markdown ou texte, "
+                              f"{MAX_UPLOAD_MB} Mo au plus ; glissez-le ici ou choisissez-le",
                               type=["pdf", "docx", "html", "htm", "md", "txt"],
                               max_upload_size=MAX_UPLOAD_MB)
     if upload is not None and st.button("Ajouter au corpus et mettre l'index à jour"):
@@ -198,8 +254,12 @@ def add_tab() -> None:
 
 
 # Only the open tab runs (on_change="rerun"): the first answer does not wait for the map.
-TABS = {"Question": question_tab, "Thèmes": themes_tab, "Carte des passages": map_tab,
-        "Ajouter un document": add_tab}
+# Short labels, so that the tabs fit a phone's width. Uploads only where an editor
+# secret is configured.
+TABS = {"Question": question_tab, "Thèmes": themes_tab, "Carte": map_tab}
+secret = editor_secret()
+if secret is not None:
+    TABS["Ajouter"] = lambda: add_tab(secret)
 for (name, show), container in zip(TABS.items(), st.tabs(list(TABS), key="onglet",
                                                           on_change="rerun"), strict=True):
     if container.open:

@@ -3,11 +3,62 @@
 The map places every passage on two axes, the first two principal components of
 the stored passage vectors (plain numpy SVD), so that passages the model reads as
 close sit close; each point carries its citation and themes for the page's tooltip.
+Themes are told apart by colour and by shape (`theme_marks`), never by colour alone;
+passages without a theme are « Sans thème », always last.
 """
 
 from __future__ import annotations
 
+import unicodedata
+
 from index.records import Passage
+
+NO_THEME = "Sans thème"
+# Colours that stay apart from their neighbours in the legend (Kelly's contrasting
+# colours, darkened where light on white), then shapes cycling at another pace: no
+# two themes of the catalogue share both. « Sans thème » is grey.
+COLOURS = ["#1f77b4", "#e6550d", "#2ca02c", "#d62728", "#7b4fa8", "#8c564b", "#d6337f",
+           "#4d4d4d", "#9c8a00", "#17a2b8", "#1a3d7c", "#a05d00"]
+SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down",
+          "triangle-left", "triangle-right"]
+NO_THEME_MARK = ("#9e9e9e", "circle")
+
+
+def _sort_key(label: str) -> str:
+    """Alphabetical order as French readers expect it: « Égalité » beside « Éducation »
+    among the E, not after the Z."""
+    folded = unicodedata.normalize("NFKD", label.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
+def theme_order(labels) -> list[str]:
+    """Theme labels in alphabetical order, « Sans thème » last.
+
+    >>> theme_order(["Sans thème", "Finance", "Égalité de genre", "Biens communs"])
+    ['Biens communs', 'Égalité de genre', 'Finance', 'Sans thème']
+    """
+    labels = set(labels)  # a pandas column too: its values, not its index
+    named = sorted({label for label in labels if label != NO_THEME}, key=_sort_key)
+    return named + ([NO_THEME] if NO_THEME in labels else [])
+
+
+def theme_marks(labels) -> tuple[list[str], list[str], list[str]]:
+    """The map's legend: the labels in order, a colour and a shape for each.
+
+    >>> order, colours, shapes = theme_marks(["Finance", "Sans thème", "Biens communs"])
+    >>> order, shapes
+    (['Biens communs', 'Finance', 'Sans thème'], ['circle', 'square', 'circle'])
+    >>> colours[-1]
+    '#9e9e9e'
+    """
+    order = theme_order(labels)
+    colours, shapes = [], []
+    for number, label in enumerate(order):
+        colour, shape = (NO_THEME_MARK if label == NO_THEME else
+                         (COLOURS[number % len(COLOURS)], SHAPES[number % len(SHAPES)]))
+        colours.append(colour)
+        shapes.append(shape)
+    return order, colours, shapes
 
 
 def theme_groups(searcher, theme_id: str) -> list[tuple[str, str, list[Passage]]]:
@@ -21,7 +72,8 @@ def theme_groups(searcher, theme_id: str) -> list[tuple[str, str, list[Passage]]
 
 
 def map_points(searcher) -> list[dict]:
-    """One point per passage: x, y, its first theme (or « aucun »), themes, citation, text."""
+    """One point per passage: x, y, its first theme (or « Sans thème »), themes, citation,
+    text."""
     import numpy as np
 
     vectors = searcher.store.vectors.reconstruct_n(0, searcher.store.vectors.ntotal)
@@ -35,7 +87,27 @@ def map_points(searcher) -> list[dict]:
     points = []
     for (x, y), passage in zip(xy.tolist(), searcher.passages, strict=True):
         themes = [labels[t] for t in searcher.themes.assignments.get(passage.id, []) if t in labels]
-        points.append({"x": x, "y": y, "thème": themes[0] if themes else "aucun",
-                       "thèmes": ", ".join(themes) or "aucun", "citation": passage.citation(),
+        points.append({"x": x, "y": y, "thème": themes[0] if themes else NO_THEME,
+                       "thèmes": ", ".join(themes) or NO_THEME, "citation": passage.citation(),
                        "passage": passage.text[:160] + ("…" if len(passage.text) > 160 else "")})
     return points
+
+
+def theme_table(searcher) -> list[dict]:
+    """Passages by theme and document: one row per (theme, document) that has any,
+    themes in `theme_order` (« Sans thème » last), documents by count then title.
+
+    A passage with several themes counts in each of them, as `ess themes` counts.
+    """
+    labels = {t.id: t.label for t in searcher.themes.themes}
+    counts: dict[tuple[str, str], int] = {}
+    for passage in searcher.passages:
+        themes = [labels[t] for t in searcher.themes.assignments.get(passage.id, [])
+                  if t in labels] or [NO_THEME]
+        for label in dict.fromkeys(themes):
+            counts[label, passage.title] = counts.get((label, passage.title), 0) + 1
+    rank = {label: number for number, label in enumerate(theme_order({t for t, _ in counts}))}
+    ordered = sorted(counts.items(), key=lambda row: (rank[row[0][0]], -row[1],
+                                                       _sort_key(row[0][1])))
+    return [{"thème": theme, "document": title, "passages": count}
+            for (theme, title), count in ordered]

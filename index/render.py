@@ -12,6 +12,7 @@ import re
 
 from index.answer import Answer
 from index.records import Hit, Passage
+from index.text import decimal
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
              "$": "&#36;", ":": "&#58;", "*": "&#42;", "_": "&#95;", "`": "&#96;",
@@ -19,17 +20,117 @@ _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"
              "\n": " ", "\r": " "}
 _TABLE = str.maketrans(_ENTITIES)
 
-STYLE = """<style>
-.ess-answer {font-size: 1.1rem; line-height: 1.6;}
-.ess-answer a, .ess-card a {text-decoration: none; font-weight: 600;}
-.ess-card mark {background: #ffe58f; color: #1a1a1a; padding: 0 .15em; border-radius: .2em;}
-.ess-cite {font-size: .9rem; opacity: .85; margin: 0 0 .4rem 0;}
-.ess-caption {font-size: .9rem; opacity: .85;}
-.ess-card h3 {font-size: 1.1rem; margin: 0 0 .3rem 0; padding: 0;}
-.ess-context b {font-weight: 700;}
-.ess-group h3 {font-size: 1.05rem; margin: .8rem 0 .3rem 0;}
-.ess-related li, .ess-group li {margin-bottom: .4rem;}
+# Colours: every text at least 4.5:1 against its background (WCAG AA), measured in
+# Chromium by tests/test_browser.py. Greys are solid colours, never an opacity.
+INK, MUTED = "#2f2d2b", "#595550"  # on white: 13.6:1 and 7.3:1
+STYLE = f"""<style>
+.ess-answer {{font-size: 1.1rem; line-height: 1.6;}}
+.ess-answer a, .ess-card a {{text-decoration: none; font-weight: 600;}}
+.ess-card mark {{background: #ffe58f; color: #1a1a1a; padding: 0 .15em; border-radius: .2em;}}
+.ess-cite {{font-size: .9rem; color: {MUTED}; margin: 0 0 .4rem 0;}}
+.ess-caption, [data-testid="stCaptionContainer"] {{color: {MUTED}; opacity: 1;}}
+.ess-card h3 {{font-size: 1.1rem; margin: 0 0 .3rem 0; padding: 0;}}
+.ess-context p {{margin: 0 0 .5rem 0;}}
+.ess-context b {{font-weight: 700;}}
+.ess-context-heading {{font-weight: 600; color: {MUTED};}}
+.ess-group h3 {{font-size: 1.05rem; margin: .8rem 0 .3rem 0;}}
+.ess-related li, .ess-group li {{margin-bottom: .4rem;}}
+.ess-legend {{display: flex; flex-wrap: wrap; gap: .2rem 1rem; list-style: none; padding: 0;
+  margin: 0 0 .8rem 0; font-size: .9rem;}}
+.ess-legend li {{margin: 0;}}
+.ess-legend .ess-symbol {{display: inline-block; width: 1.2em; text-align: center;}}
+.ess-table {{border-collapse: collapse; width: 100%; font-size: .9rem;}}
+.ess-table th, .ess-table td {{border-bottom: 1px solid #d6d3cf; padding: .25rem .4rem;
+  text-align: left; vertical-align: top;}}
+.ess-table td.ess-number {{text-align: right; font-variant-numeric: tabular-nums;}}
+input::placeholder, textarea::placeholder {{color: {MUTED}; opacity: 1;}}
+/* Streamlit's own English, which no option translates: hidden, the page says it in
+   French (« Entrée lance la recherche », the uploader's label gives the limit). */
+[data-testid="InputInstructions"], [data-testid="stFileUploaderDropzoneInstructions"],
+[data-testid="stStatusWidget"], [data-testid="stMainMenu"] {{display: none !important;}}
+/* The element that runs CHROME takes no room. */
+[data-testid="stElementContainer"]:has(.ess-chrome) {{display: none;}}
+/* Tabs on a phone: they wrap instead of scrolling out of sight. */
+[data-baseweb="tab-list"] {{flex-wrap: wrap; row-gap: .25rem;}}
 </style>"""
+
+# English that Streamlit writes into its chrome (labels read aloud, a skip link, the
+# uploader's button), and the French the page puts instead.
+FRENCH = {
+    "Skip to main content": "Aller au contenu",
+    "Sidebar": "Filtres",
+    "Expand sidebar": "Ouvrir les filtres",
+    "Collapse sidebar": "Fermer les filtres",
+    "Main menu": "Menu",
+    "Open": "Ouvrir la liste",
+    "Close": "Fermer",
+    "Clear all": "Tout effacer",
+    "Clear": "Effacer",
+    "Remove": "Retirer",
+    "Delete": "Supprimer",
+    "No results": "Aucun résultat",
+    "Fullscreen": "Plein écran",
+    "Close fullscreen": "Quitter le plein écran",
+    "Show password text": "Afficher le mot de passe",
+    "Hide password text": "Masquer le mot de passe",
+    "Upload": "Choisir un fichier",
+    "Browse files": "Choisir un fichier",
+    "Running...": "Calcul en cours…",
+    "Stop": "Arrêter",
+    "Download as CSV": "Télécharger en CSV",
+    "Search": "Rechercher",
+    "Show data": "Voir les données",
+    "Link to heading": "Lien vers ce titre",
+}
+
+
+def chrome_html() -> str:
+    """A script, run once in the page, that declares it French (`<html lang="fr">`, which
+    screen readers follow) and puts FRENCH in place of Streamlit's English: in text,
+    `aria-label` and `title`, now and whenever Streamlit draws them again."""
+    import json
+
+    return _CHROME.replace("__FRENCH__", json.dumps(FRENCH, ensure_ascii=False))
+
+
+_CHROME = """<div class="ess-chrome"></div><script>
+(() => {
+  const doc = document, root = doc.documentElement, french = __FRENCH__;
+  const fix = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      const text = node.nodeValue.trim();
+      if (text in french && !node.parentElement.closest('.ess-answer, .ess-card, .ess-context'))
+        node.nodeValue = node.nodeValue.replace(text, french[text]);
+      return;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    for (const name of ["aria-label", "title"]) {
+      const value = node.getAttribute(name);
+      if (value !== null && value in french) node.setAttribute(name, french[value]);
+    }
+  };
+  const walk = (top) => {
+    fix(top);
+    if (top.nodeType !== Node.ELEMENT_NODE) return;
+    const all = doc.createTreeWalker(top, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    while (all.nextNode()) fix(all.currentNode);
+  };
+  const french_root = () => { if (root.lang !== "fr") root.lang = "fr"; };
+  if (window.essFrench) return;
+  window.essFrench = new MutationObserver((changes) => {
+    french_root();
+    for (const change of changes) {
+      if (change.type === "childList") change.addedNodes.forEach(walk);
+      else fix(change.target);
+    }
+  });
+  window.essFrench.observe(root, {subtree: true, childList: true, characterData: true,
+                                  attributes: true,
+                                  attributeFilter: ["aria-label", "title", "lang"]});
+  french_root();
+  walk(doc.body);
+})();
+</script>"""
 
 
 def escape(text: str) -> str:
@@ -41,17 +142,6 @@ def escape(text: str) -> str:
     '&#42;&#42;gras&#42;&#42; &#36;1&#36; &#58;red&#91;rouge&#93;'
     """
     return text.translate(_TABLE)
-
-
-def escape_lines(text: str) -> str:
-    r"""Escaped text keeping its line breaks (runs of blank lines shown as one).
-
-    >>> escape_lines("1. Créer\n\n\n\nles <fonds>")
-    '1. Créer<br><br>les &lt;fonds&gt;'
-    """
-    paragraphs = re.split(r"\n\s*\n", text)
-    return "<br><br>".join("<br>".join(escape(line) for line in block.split("\n"))
-                           for block in paragraphs)
 
 
 def text_html(text: str, css_class: str) -> str:
@@ -92,22 +182,73 @@ def card_html(number: int, hit: Hit, spans: list[tuple[int, int]]) -> str:
         cite.append(f"recommandation n° {p.item}")
     if p.page is not None:
         cite.append(f"p. {p.page}")
-    cite.append(f"pertinence {hit.score:.2f}")
+    cite.append(f"pertinence {decimal(hit.score, 2)}")
     return (f'<div class="ess-card" id="passage-{number}"><h3>[{number}] {escape(p.title)}</h3>'
             f'<p class="ess-cite">{" · ".join(cite)}</p>'
             f"<p>{highlighted(p.text, spans)}</p></div>")
 
 
+# Markdown a corpus file may hold: block markers at the start of a line (headings,
+# bullets, quotes) and emphasis around words. The context shows the text without them.
+_BLOCK = re.compile(r"^[ \t]{0,3}(?:(#{1,6})[ \t]+|[-*+•][ \t]+|>[ \t]?)")
+_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def _window(text: str, start: int, end: int, width: int) -> tuple[int, int]:
+    """Up to `width` characters either side of [start, end), cut between words."""
+    left, right = max(0, start - width), min(len(text), end + width)
+    if left > 0:
+        space = re.search(r"\s", text[left:start])
+        left = left + space.end() if space else start
+    if right < len(text):
+        space = max(text.rfind(" ", end, right), text.rfind("\n", end, right))
+        right = space if space >= end else end
+    return left, right
+
+
 def context_html(hit: Hit, text: str | None, width: int = 400) -> str:
-    """The passage in its surroundings, the passage in bold; `text` is its source file's
-    text (`ingest.read.read_text`), None when the file is no longer in the corpus."""
+    """The passage in its surroundings, the passage in bold: plain text, one paragraph per
+    line of the file, Markdown markers dropped, « … » only where the file goes on.
+
+    `text` is its source file's text (`ingest.read.read_text`), None when the file is
+    no longer in the corpus. Every character of it is escaped.
+    """
     p = hit.passage
     if text is None:
         return f"<p>Le fichier {escape(p.source)} n'est plus dans le corpus.</p>"
-    before = text[max(0, p.start - width):p.start]
-    after = text[p.end:p.end + width]
-    return (f'<p class="ess-context">…{escape_lines(before)}<b>{escape_lines(text[p.start:p.end])}'
-            f'</b>{escape_lines(after)}…</p><p class="ess-cite">{escape(p.location())}</p>')
+    left, right = _window(text, p.start, p.end, width)
+    pieces = [(text[left:p.start], False), (text[p.start:p.end], True), (text[p.end:right], False)]
+    lines: list[list[tuple[str, bool]]] = [[]]
+    for piece, bold in pieces:
+        for number, part in enumerate(piece.split("\n")):
+            if number:
+                lines.append([])
+            lines[-1].append((part, bold))
+    paragraphs = []
+    for number, line in enumerate(lines):
+        at_line_start = number > 0 or left == 0 or text[left - 1] == "\n"
+        heading = False
+        if at_line_start and line:
+            first, bold = line[0]
+            marker = _BLOCK.match(first)
+            if marker:
+                heading = bool(marker.group(1))
+                line[0] = (first[marker.end():], bold)
+        html = ""
+        for part, bold in line:
+            shown = escape(_EMPHASIS.sub("", part))
+            html += f"<b>{shown}</b>" if bold and shown.strip() else shown
+        if html.strip():
+            paragraphs.append((html, heading))
+    if not paragraphs:
+        return f'<p class="ess-cite">{escape(p.location())}</p>'
+    if left > 0:
+        paragraphs[0] = ("… " + paragraphs[0][0], paragraphs[0][1])
+    if right < len(text):
+        paragraphs[-1] = (paragraphs[-1][0] + " …", paragraphs[-1][1])
+    body = "".join(f'<p class="ess-context-heading">{html}</p>' if heading else f"<p>{html}</p>"
+                   for html, heading in paragraphs)
+    return f'<div class="ess-context">{body}</div><p class="ess-cite">{escape(p.location())}</p>'
 
 
 def related_html(items) -> str:
@@ -120,7 +261,7 @@ def related_html(items) -> str:
         where = ("autre document" if item.other_document
                  else "autre section" if item.other_section else "même section")
         rows.append(f"<li><b>{escape(p.citation())}</b> · {where} · similarité "
-                    f"{item.hit.score:.2f}<br>{escape(p.text)}</li>")
+                    f"{decimal(item.hit.score, 2)}<br>{escape(p.text)}</li>")
     return f'<ul class="ess-related">{"".join(rows)}</ul>'
 
 
@@ -132,3 +273,45 @@ def group_html(title: str, section: str, passages: list[Passage]) -> str:
         f"{escape(p.text)} <span class=\"ess-cite\">{escape(p.location())}</span></li>"
         for p in passages)
     return f'<div class="ess-group"><h3>{heading}</h3><ul>{rows}</ul></div>'
+
+
+def table_html(rows: list[dict], columns: dict[str, str], numbers: tuple[str, ...] = ()) -> str:
+    """An HTML table of `rows` (dicts), `columns` mapping each key to its French heading;
+    every cell escaped, numbers right-aligned.
+
+    >>> table_html([{"t": "<b>Finance</b>", "n": 3}], {"t": "Thème", "n": "Passages"}, ("n",))
+    '<table class="ess-table"><thead><tr><th scope="col">Thème</th><th scope="col">\
+Passages</th></tr></thead><tbody><tr><td>&lt;b&gt;Finance&lt;/b&gt;</td><td class="ess-number">\
+3</td></tr></tbody></table>'
+    """
+    head = "".join(f'<th scope="col">{escape(label)}</th>' for label in columns.values())
+    body = "".join(
+        "<tr>" + "".join(f'<td class="ess-number">{escape(str(row[key]))}</td>' if key in numbers
+                         else f"<td>{escape(str(row[key]))}</td>" for key in columns) + "</tr>"
+        for row in rows)
+    return f'<table class="ess-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+# The map's shapes (Vega-Lite's names) as characters, for the legend beside it.
+SYMBOLS = {"circle": "●", "square": "■", "triangle-up": "▲", "diamond": "◆", "cross": "✚",
+           "triangle-down": "▼", "triangle-left": "◀", "triangle-right": "▶"}
+
+
+def legend_html(labels: list[str], colours: list[str], shapes: list[str]) -> str:
+    """The map's legend as a list that wraps to any width: each theme whole, with its
+    shape in its colour (colour is never the only sign).
+
+    >>> legend_html(["Finance <b>"], ["#1f77b4"], ["square"])
+    '<ul class="ess-legend" aria-label="Légende de la carte"><li><span class="ess-symbol" \
+style="color: #1f77b4" aria-hidden="true">■</span>Finance &lt;b&gt;</li></ul>'
+    """
+    items = "".join(
+        f'<li><span class="ess-symbol" style="color: {_colour(colour)}" aria-hidden="true">'
+        f"{SYMBOLS.get(shape, '●')}</span>{escape(label)}</li>"
+        for label, colour, shape in zip(labels, colours, shapes, strict=True))
+    return f'<ul class="ess-legend" aria-label="Légende de la carte">{items}</ul>'
+
+
+def _colour(colour: str) -> str:
+    """A CSS colour written #rrggbb, else the text's own colour: nothing else reaches CSS."""
+    return colour if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) else "currentColor"

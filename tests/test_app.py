@@ -11,9 +11,15 @@ from ingest.build import build
 QUESTION = "Comment financer les entreprises de l'ESS ?"
 
 
-def page(monkeypatch, index_dir, tab: str | None = None) -> AppTest:
-    """The page after its first run, on the given tab (only the open tab runs)."""
+def page(monkeypatch, index_dir, tab: str | None = None, secret: str | None = None) -> AppTest:
+    """The page after its first run, on the given tab (only the open tab runs); uploads
+    are offered only with an editor `secret`."""
     monkeypatch.setenv("ESS_INDEX", str(index_dir))
+    monkeypatch.delenv("ESS_EDITOR_PASSWORD_FILE", raising=False)
+    if secret is None:
+        monkeypatch.delenv("ESS_EDITOR_PASSWORD", raising=False)
+    else:
+        monkeypatch.setenv("ESS_EDITOR_PASSWORD", secret)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.run()
     assert not app.exception
@@ -100,13 +106,15 @@ def test_empty_and_very_long_questions_raise_nothing(monkeypatch, real_index, qu
         assert cards(app)
 
 
-def test_no_index_shows_the_command_that_builds_it(monkeypatch, tmp_path):
+def test_no_index_says_in_french_how_to_build_it(monkeypatch, tmp_path):
     monkeypatch.setenv("ESS_INDEX", str(tmp_path / "nothing"))
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     app.run()
     assert not app.exception
     (error,) = [e.value for e in app.error]
-    assert error == f"aucun index dans {tmp_path / 'nothing'} : construisez-le avec `ess ingest`"
+    assert error == ("Pas encore d'index : construisez-le avec `ess ingest`, ou lancez la page "
+                     "avec `ess serve`, qui le construit d'abord. Puis rechargez cette page.")
+    assert str(tmp_path) not in error  # no server path for readers
     assert not app.text_input
 
 
@@ -158,12 +166,26 @@ def test_the_map_shows_the_passages_coloured_by_theme_with_their_citation(monkey
                                                                          real_index):
     import json
 
-    app = page(monkeypatch, real_index, "Carte des passages")
+    app = page(monkeypatch, real_index, "Carte")
     (chart,) = [e for e in app.main if getattr(e, "type", "") == "vega_lite_chart"]
     spec = json.loads(chart.proto.spec)
-    assert spec["mark"]["type"] == "circle"
-    assert spec["encoding"]["color"]["field"] == "thème"
+    assert spec["mark"]["type"] == "point"
+    color, shape = spec["encoding"]["color"], spec["encoding"]["shape"]
+    assert color["field"] == shape["field"] == "thème"  # colour is not the only sign
+    assert color["scale"]["domain"] == shape["scale"]["domain"]
+    assert color["scale"]["domain"][-1] == "Sans thème" and "aucun" not in color["scale"]["domain"]
+    colours = color["scale"]["range"]
+    assert all(a != b for a, b in zip(colours, colours[1:], strict=False))  # neighbours differ
+    pairs = list(zip(colours, shape["scale"]["range"], strict=True))
+    assert len(set(pairs)) == len(pairs)  # no two themes look alike
     assert [t["field"] for t in spec["encoding"]["tooltip"]] == ["citation", "thèmes", "passage"]
+    # The legend is HTML beside the chart: every theme whole, « Sans thème » last.
+    (legend,) = [m.value for m in app.markdown if m.value.startswith('<ul class="ess-legend"')]
+    assert legend.count("<li>") == len(color["scale"]["domain"])
+    assert "Reconnaissance internationale</li>" in legend
+    assert legend.endswith("Sans thème</li></ul>")
+    (table,) = [m.value for m in app.markdown if m.value.startswith('<table class="ess-table"')]
+    assert "<th scope=\"col\">Thème</th>" in table and "Sans thème" in table
 
 
 def test_only_the_open_tab_runs(monkeypatch, real_index):
@@ -236,7 +258,7 @@ def test_the_upload_tab_shows_no_server_path_and_limits_the_widget(monkeypatch, 
 
     from ingest.upload import MAX_UPLOAD_MB
 
-    app = page(monkeypatch, real_index, "Ajouter un document")
+    app = editor(page(monkeypatch, real_index, "Ajouter", EDITOR), EDITOR)
     (uploader,) = app.get("file_uploader")
     assert uploader.proto.max_upload_size_mb == MAX_UPLOAD_MB
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
@@ -246,6 +268,20 @@ def test_the_upload_tab_shows_no_server_path_and_limits_the_widget(monkeypatch, 
     assert shown and not any(corpus in text or str(ROOT) in text for text in shown)
 
 
+EDITOR = "sésame des éditeurs"
+
+
+def editor(app: AppTest, given: str) -> AppTest:
+    """Type `given` into the editor's password box and press « Entrer »."""
+    (box,) = [t for t in app.text_input if t.label == "Mot de passe des éditeurs"]
+    box.input(given)
+    (enter,) = [b for b in app.button if b.label == "Entrer"]
+    enter.click()
+    app.run()
+    assert not app.exception
+    return app
+
+
 def upload_page(monkeypatch, tmp_path) -> tuple[AppTest, object]:
     """The « Ajouter un document » tab over a one-document corpus (fake embedder)."""
     corpus = tmp_path / "corpus"
@@ -253,7 +289,7 @@ def upload_page(monkeypatch, tmp_path) -> tuple[AppTest, object]:
     (corpus / "a.md").write_text("## FINANCE\n\n1. Créer des fonds solidaires.\n",
                                  encoding="utf-8")
     build(corpus, tmp_path / "index", model="fake", show_progress=False)
-    return page(monkeypatch, tmp_path / "index", "Ajouter un document"), corpus
+    return editor(page(monkeypatch, tmp_path / "index", "Ajouter", EDITOR), EDITOR), corpus
 
 
 def upload(app: AppTest, name: str, data: bytes) -> AppTest:
@@ -311,3 +347,72 @@ def test_an_upload_whose_build_fails_shows_the_french_message_and_leaves_the_cor
     assert not app.success and "Traceback" not in shown_text(app)
     assert sorted(p.name for p in corpus.iterdir()) == ["a.md"]
     assert "embedding interrupted" in caplog.text
+
+
+def uploaders(app: AppTest) -> list:
+    return app.get("file_uploader")
+
+
+def test_without_an_editor_secret_there_is_no_upload_anywhere(monkeypatch, real_index):
+    app = page(monkeypatch, real_index)
+    assert [t.label for t in app.tabs] == ["Question", "Thèmes", "Carte"]
+    for tab in ("Question", "Thèmes", "Carte"):
+        app.session_state["onglet"] = tab
+        app.run()
+        assert not app.exception and not uploaders(app)
+        assert not [t for t in app.text_input if t.label == "Mot de passe des éditeurs"]
+
+
+def test_with_a_secret_the_tab_asks_for_it_before_the_uploader(monkeypatch, real_index):
+    app = page(monkeypatch, real_index, "Ajouter", "bon secret 1")
+    assert [t.label for t in app.tabs] == ["Question", "Thèmes", "Carte", "Ajouter"]
+    (box,) = [t for t in app.text_input if t.label == "Mot de passe des éditeurs"]
+    assert box.proto.type == box.proto.PASSWORD
+    assert not uploaders(app)
+    app = editor(app, "bon secret 1")
+    assert len(uploaders(app)) == 1 and not app.error
+    assert not [t for t in app.text_input if t.label == "Mot de passe des éditeurs"]
+    app.session_state["onglet"] = "Question"
+    app.run()
+    app.session_state["onglet"] = "Ajouter"
+    app.run()
+    assert len(uploaders(app)) == 1  # the session remembers its editor
+
+
+def test_a_wrong_secret_is_refused_then_throttled(monkeypatch, real_index):
+    app = editor(page(monkeypatch, real_index, "Ajouter", "bon secret 2"), "mauvais")
+    assert [e.value for e in app.error] == ["Mot de passe incorrect."]
+    assert not uploaders(app)
+    app = editor(app, "encore faux")  # within the wait the first failure set
+    (refusal,) = [e.value for e in app.error]
+    assert refusal.startswith("Trop d'essais : réessayez dans ")
+    assert not uploaders(editor(app, "bon secret 2"))  # even the right one, while throttled
+    # Another browser session meets the same gate: failures count across sessions.
+    other = editor(page(monkeypatch, real_index, "Ajouter", "bon secret 2"), "bon secret 2")
+    assert [e.value for e in other.error][0].startswith("Trop d'essais")
+    assert not uploaders(other)
+
+
+def test_scores_are_written_the_french_way(monkeypatch, real_index):
+    import re
+
+    app = ask(page(monkeypatch, real_index), QUESTION)
+    assert all(re.search(r"pertinence \d,\d\d<", c) for c in cards(app)), cards(app)[0]
+    related = " ".join(m.value for m in app.markdown
+                       if m.value.startswith('<ul class="ess-related">'))
+    assert re.search(r"similarité \d,\d\d", related)
+    assert not re.search(r"(pertinence|similarité) \d\.\d", related + " ".join(cards(app)))
+
+
+def test_the_answer_comes_right_under_the_form_and_the_examples_after_it(monkeypatch,
+                                                                          real_index):
+    app = page(monkeypatch, real_index)
+    assert [s.value for s in app.subheader] == ["Exemples de questions"]
+    app = ask(app, QUESTION)
+    assert [s.value for s in app.subheader] == ["Autres questions"]
+    shown = [getattr(e, "value", None) for e in app.main]
+    assert shown.index("Réponse") < shown.index("Passages") < shown.index("Autres questions")
+    assert [b.label for b in app.button][1] == EXAMPLES_FIRST  # the examples still answer
+
+
+EXAMPLES_FIRST = "Comment financer les entreprises de l'ESS ?"
