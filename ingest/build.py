@@ -219,11 +219,15 @@ def _vectors(embedder, passages, known, batch_size, show_progress):
     return vectors, len(todo)
 
 
+# tqdm's own format is English ("it/s", "?") and writes decimals with a point.
+PROGRESS = "{desc} : {percentage:3.0f} % |{bar}| {n_fmt} / {total_fmt} passages [{elapsed}]"
+
+
 def _embed(embedder: Embedder, texts: list[str], batch_size: int, show_progress: bool):
     from tqdm import tqdm
 
     if not texts:
         return None
-    with tqdm(total=len(texts), desc="Embedding", unit="passage", disable=not show_progress,
-              leave=False) as bar:
+    with tqdm(total=len(texts), desc="Calcul des vecteurs", disable=not show_progress,
+              leave=False, bar_format=PROGRESS) as bar:
         return embedder.embed_passages(texts, batch_size=batch_size, progress=bar.update)

@@ -158,7 +158,7 @@ def test_a_wrong_limit_setting_is_an_error_that_names_it(corpus, tmp_path, capsy
 
     monkeypatch.setenv("ESS_MAX_PDF_PAGES", "beaucoup")
     assert main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"]) == 1
-    assert capsys.readouterr().err == ("Error: ESS_MAX_PDF_PAGES vaut « beaucoup » : indiquez "
+    assert capsys.readouterr().err == ("Erreur : ESS_MAX_PDF_PAGES vaut « beaucoup » : indiquez "
                                        "un nombre positif (défaut : 2000)\n")
 
 

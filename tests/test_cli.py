@@ -62,7 +62,7 @@ def index_dir(tmp_path, fake_model, capsys):
 
 def assert_error(capsys, argv, message):
     code, out, err = run(capsys, *argv)
-    assert (code, out, err) == (1, "", f"Error: {message}\n")
+    assert (code, out, err) == (1, "", f"Erreur : {message}\n")
 
 
 # --- ingest --------------------------------------------------------------------------
@@ -74,7 +74,7 @@ def test_ingest_prints_one_summary_line_and_reports_skipped_files(tmp_path, fake
     folder = tmp_path / "index"
     code, out, err = run(capsys, "ingest", corpus, "--index", folder, "--quiet")
     assert code == 0
-    summary = rf"2 fichiers, 3 passages indexés en \d+\.\d s → {re.escape(str(folder))}\n"
+    summary = rf"2 fichiers, 3 passages indexés en \d+,\d s → {re.escape(str(folder))}\n"
     assert re.fullmatch(summary, out)
     assert err == "Ignoré : vide.txt (fichier vide)\n"
     manifest = store.load(folder).manifest
@@ -109,7 +109,7 @@ def test_python_m_ess_help():
     done = subprocess.run([sys.executable, "-m", "ess", "ingest", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
-    assert done.stdout.startswith("usage: ess ingest") and "CORPUS_DIR" in done.stdout
+    assert done.stdout.startswith("utilisation : ess ingest") and "DOSSIER_CORPUS" in done.stdout
 
 
 # --- search --------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_search_plain_output(index_dir, capsys):
     assert (code, err) == (0, "")
     first = next(p for p in store.load(index_dir).passages if p.item == 2)
     lines = out.split("\n")
-    assert re.fullmatch(r"1\. \[\d\.\d{3}\] Feuille de route › Finance solidaire › "
+    assert re.fullmatch(r"1\. \[\d,\d{3}\] Feuille de route › Finance solidaire › "
                         r"recommandation n° 2", lines[0])
     assert lines[1] == f"   feuille-de-route.txt:{first.start}-{first.end}  [{first.id}]"
     assert lines[2] == "   Former les opérateurs bancaires aux spécificités de l'ESS."
@@ -240,7 +240,7 @@ def test_a_command_is_required(capsys):
     with pytest.raises(SystemExit) as exited:
         main([])
     assert exited.value.code == 2
-    assert capsys.readouterr().err.startswith("usage: ess ")
+    assert capsys.readouterr().err.startswith("utilisation : ess ")
 
 
 def commands() -> list[str]:
@@ -256,7 +256,7 @@ def test_every_command_has_help(capsys, command):
         main([command, "--help"])
     assert exited.value.code == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"usage: ess {command} ") and "--index DIR" in out
+    assert out.startswith(f"utilisation : ess {command} ") and "--index DOSSIER" in out
 
 
 # --- eval ----------------------------------------------------------------------------
@@ -284,19 +284,19 @@ def test_eval_prints_the_report(index_dir, questions, capsys):
     lines = out.splitlines()
     assert lines[:6] == [
         "mode               hybrid",
-        "questions          3 (2 fact, 1 theme)",
-        "hit@1              1.000",
-        "hit@5              1.000",
-        "MRR@10             1.000",
-        "theme recall@20    0.500",
+        "questions          3 (2 faits, 1 thème)",
+        "hit@1              1,000",
+        "hit@5              1,000",
+        "MRR@10             1,000",
+        "rappel thème@20    0,500",
     ]
-    assert re.fullmatch(r"answer accuracy    [01]\.\d{3}", lines[6])
-    assert re.fullmatch(r"answered           [01]\.\d{3}", lines[7])
-    assert lines[8] == f"passages           3 (mean {mean:.0f} characters)"
-    assert re.fullmatch(r"latency            median \d+\.\d ms, p95 \d+\.\d ms \(warm\)",
+    assert re.fullmatch(r"réponses justes    [01],\d{3}", lines[6])
+    assert re.fullmatch(r"répondu            [01],\d{3}", lines[7])
+    assert lines[8] == f"passages           3 (moyenne {mean:.0f} caractères)"
+    assert re.fullmatch(r"latence            médiane \d+,\d ms, p95 \d+,\d ms \(à chaud\)",
                         lines[9])
-    assert re.fullmatch(r"answer latency     median \d+\.\d ms \(composing, after the search\)",
-                        lines[10])
+    assert re.fullmatch(r"latence réponse    médiane \d+,\d ms "
+                        r"\(composition, après la recherche\)", lines[10])
     assert len(lines) == 11
 
 
@@ -311,9 +311,10 @@ def test_eval_reports_unanswerable_rows_and_each_language(index_dir, tmp_path, c
                     encoding="utf-8")
     code, out, _ = run(capsys, "eval", path, "--index", index_dir)
     assert code == 0
-    assert "questions          3 (2 fact, 0 theme, 1 none)" in out
-    assert "\n[es] 1 fact, 0 theme, 1 none\n" in out and "\n[fr] 1 fact, 0 theme, 0 none\n" in out
-    assert re.search(r"flagged \(none\)     [01]\.\d{3}", out)
+    assert "questions          3 (2 faits, 0 thème, 1 sans réponse)" in out
+    assert "\n[es] 1 fait, 0 thème, 1 sans réponse\n" in out
+    assert "\n[fr] 1 fait, 0 thème, 0 sans réponse\n" in out
+    assert re.search(r"refus justes       [01],\d{3}", out)
     code, out, _ = run(capsys, "eval", path, "--index", index_dir, "--json")
     report = json.loads(out)
     assert set(report["by_lang"]) == {"es", "fr"} and report["unanswerable"] == 1
@@ -374,5 +375,5 @@ def test_answer_plain_output_and_stdin(index_dir, capsys, monkeypatch):
 def test_answer_without_index(tmp_path, capsys):
     code, _, err = run(capsys, "answer", "Q ?", "--index", tmp_path / "nothing")
     assert code == 1
-    assert err == (f"Error: aucun index dans {tmp_path / 'nothing'} : construisez-le avec "
+    assert err == (f"Erreur : aucun index dans {tmp_path / 'nothing'} : construisez-le avec "
                    "`ess ingest`\n")

@@ -23,10 +23,10 @@ def test_eval_without_answers_reports_the_search_alone(tmp_path, fake_model, cap
     capsys.readouterr()
     assert main(["eval", str(questions), "--index", str(index), "--no-answers"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[:5] == ["mode               hybrid", "questions          1 (1 fact, 0 theme)",
-                         "hit@1              1.000", "hit@5              1.000",
-                         "MRR@10             1.000"]
-    assert lines[5].startswith("passages ") and lines[6].startswith("latency ")
+    assert lines[:5] == ["mode               hybrid", "questions          1 (1 fait, 0 thème)",
+                         "hit@1              1,000", "hit@5              1,000",
+                         "MRR@10             1,000"]
+    assert lines[5].startswith("passages ") and lines[6].startswith("latence ")
     assert len(lines) == 7  # no answer accuracy, no answer latency
     assert main(["eval", str(questions), "--index", str(index), "--no-answers", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -153,7 +153,7 @@ def test_strict_ingest_refuses_unreadable_files_and_writes_nothing(corpus, tmp_p
     code = main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet",
                  "--strict"])
     err = capsys.readouterr().err
-    assert code == 1 and err.startswith("Error: 3 fichier(s) illisible(s) et --strict : ")
+    assert code == 1 and err.startswith("Erreur : 3 fichier(s) illisible(s) et --strict : ")
     assert "scan.pdf (PDF sans couche de texte" in err
     assert not (tmp_path / "index").exists()
     assert main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"]) == 0

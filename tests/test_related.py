@@ -100,5 +100,5 @@ def test_cli_related(searcher, tmp_path, capsys, fake_model):
     assert main(["related", "--duplicates", "--index", index_dir, "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
     assert main(["related", "--index", index_dir]) == 1
-    assert capsys.readouterr().err == ("Error: donnez soit un identifiant de passage, soit "
+    assert capsys.readouterr().err == ("Erreur : donnez soit un identifiant de passage, soit "
                                        "--duplicates\n")

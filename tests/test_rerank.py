@@ -168,7 +168,7 @@ def test_cli_search_answer_and_eval_take_a_reranker(cli_index, cross_encoder, ca
         1 / ranks[RECOMMENDATIONS[3]])
 
 
-LOAD_ERROR = ("Error: impossible de charger le reranker {name!r} : indiquez le dossier d'un "
+LOAD_ERROR = ("Erreur : impossible de charger le reranker {name!r} : indiquez le dossier d'un "
               "cross-encoder sentence-transformers, ou le nom d'un cross-encoder déjà présent "
               "dans le cache Hugging Face local (ESS_ONLINE=1 autorise un téléchargement), ou "
               "cherchez sans reranker (ni --reranker ni ESS_RERANKER) (")

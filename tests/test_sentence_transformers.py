@@ -74,7 +74,7 @@ def test_cli_ingest_with_an_unknown_model_says_what_to_do(tmp_path, capsys, monk
                  "--model", "nobody/no-such-model"])
     captured = capsys.readouterr()
     assert code == 1 and captured.out == ""
-    assert captured.err.startswith("Error: impossible de charger le modèle "
+    assert captured.err.startswith("Erreur : impossible de charger le modèle "
                                    "'nobody/no-such-model' : indiquez le dossier d'un modèle "
                                    "sentence-transformers")
     assert "Traceback" not in captured.err

@@ -118,7 +118,7 @@ def test_cli_themes_and_theme(corpus, tmp_path, capsys, fake_model):
     (group,) = json.loads(capsys.readouterr().out)["groups"]
     assert (group["section"], [p["item"] for p in group["passages"]]) == ("Recommandations", [2])
     assert main(["theme", "nope", "--index", index_dir]) == 1
-    assert capsys.readouterr().err.startswith("Error: thème inconnu : 'nope'")
+    assert capsys.readouterr().err.startswith("Erreur : thème inconnu : 'nope'")
     assert main(["search", "crédit", "--theme", "credit", "--index", index_dir, "--json"]) == 0
     (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["item"] for r in row["results"]] == [1]

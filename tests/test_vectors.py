@@ -82,4 +82,4 @@ def test_the_cli_option_switches_the_index_without_embedding_again(corpus, tmp_p
     with pytest.raises(SystemExit) as refused:
         main(["ingest", str(corpus), "--index", str(index_dir), "--vectors", "ivf"])
     assert refused.value.code == 2
-    assert "invalid choice: 'ivf'" in capsys.readouterr().err
+    assert "choix invalide : 'ivf'" in capsys.readouterr().err
