@@ -50,6 +50,11 @@ input::placeholder, textarea::placeholder {{color: {MUTED}; opacity: 1;}}
 [data-testid="stStatusWidget"], [data-testid="stMainMenu"] {{display: none !important;}}
 /* The element that runs CHROME takes no room. */
 [data-testid="stElementContainer"]:has(.ess-chrome) {{display: none;}}
+/* A phone: a smaller title and less room above it, so that the answer shows at once. */
+@media (max-width: 640px) {{
+  h1 {{font-size: 1.7rem !important; padding-top: 0 !important;}}
+  [data-testid="stMainBlockContainer"] {{padding-top: 4.5rem !important;}}
+}}
 /* Tabs on a phone: they wrap instead of scrolling out of sight. */
 [data-baseweb="tab-list"] {{flex-wrap: wrap; row-gap: .25rem;}}
 </style>"""
@@ -73,6 +78,10 @@ FRENCH = {
     "Close fullscreen": "Quitter le plein écran",
     "Show password text": "Afficher le mot de passe",
     "Hide password text": "Masquer le mot de passe",
+    "Show password": "Afficher le mot de passe",
+    "Hide password": "Masquer le mot de passe",
+    "Download as PNG": "Télécharger en PNG",
+    "Download as SVG": "Télécharger en SVG",
     "Upload": "Choisir un fichier",
     "Browse files": "Choisir un fichier",
     "Running...": "Calcul en cours…",
