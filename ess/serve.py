@@ -10,6 +10,7 @@ standard error, for the maintainer.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,19 +19,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from ess import editor
 from index import store
 from index.errors import EssError, IndexMissing
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 READY_S = 120.0  # how long the page may take to answer its health check
-# The project's settings (.streamlit/config.toml) also hold when `ess serve` runs from
-# another folder, where Streamlit would not find that file: given as flags as well.
-FLAGS = {
-    "server.headless": "true",
-    "browser.gatherUsageStats": "false",
-    "client.toolbarMode": "viewer",
-    "client.showErrorDetails": "none",
-}
 
 
 def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 8501,
@@ -40,6 +34,7 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 8501,
         raise EssError(f"la page {APP} est introuvable : `ess serve` se lance depuis une copie "
                        "du dépôt installée avec `pip install -e .`")
     _check_free(host, port)
+    editor.secret()  # an unreadable secret file is said now, not hidden in the page's log
     try:
         store.current(index_dir)
     except IndexMissing:
@@ -68,13 +63,16 @@ def _check_free(host: str, port: int) -> None:
 
 
 def _run_page(index_dir: Path, host: str, port: int) -> int:
-    command = [sys.executable, "-m", "streamlit", "run", str(APP),
-               "--server.address", host, "--server.port", str(port),
-               *(f"--{name}={value}" for name, value in FLAGS.items())]
+    # Run from the project's folder, so that Streamlit reads the project's settings
+    # (.streamlit/config.toml: upload limit, no error details, light theme) from anywhere.
+    command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+               "--server.address", host, "--server.port", str(port)]
     env = {**os.environ, "ESS_INDEX": str(index_dir.resolve())}
     page = subprocess.Popen(command, cwd=APP.parent, env=env, stdout=subprocess.PIPE,
                             stderr=None, text=True)
     threading.Thread(target=_drain, args=(page.stdout,), daemon=True).start()
+    # A service manager stops `ess serve` with SIGTERM: the page goes with it.
+    signal.signal(signal.SIGTERM, lambda *_: page.terminate())
     try:
         if _wait_ready(page, host, port):
             print(f"Page de recherche ouverte : {_address(host, port)} "

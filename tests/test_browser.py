@@ -1,6 +1,6 @@
 """The Streamlit page in a real browser: Debian's Chromium driven by Selenium.
 
-Starts `streamlit run app.py` on a free loopback port over the real index, types
+Starts the page with `ess serve` on a free loopback port over the real index, types
 a question into « Votre question », presses Enter and waits for the cited answer.
 The seconds from Enter to the answer are printed and written to
 tests/artifacts/timing.txt (never asserted on); the page is saved as
@@ -60,14 +60,13 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def serve(index_dir, log, secret: str | None = None):
-    """The page, served by streamlit over the given index, until the block ends; uploads
-    offered only with an editor `secret`."""
+    """The page, started as users start it (`ess serve`) over the given index, until the
+    block ends; uploads offered only with an editor `secret`."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--browser.gatherUsageStats", "false"]
+    command = [sys.executable, "-m", "ess", "serve", "--index", str(index_dir),
+               "--port", str(port)]
     env = {name: value for name, value in os.environ.items()
            if name not in ("ESS_EDITOR_PASSWORD", "ESS_EDITOR_PASSWORD_FILE")}
     env["ESS_INDEX"] = str(index_dir)
@@ -81,7 +80,7 @@ def serve(index_dir, log, secret: str | None = None):
         deadline = time.monotonic() + TIMEOUT
         while True:
             if server.poll() is not None:
-                pytest.fail(f"streamlit exited ({server.returncode}):\n{log.read_text()}")
+                pytest.fail(f"ess serve exited ({server.returncode}):\n{log.read_text()}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
                     if reply.read().decode().strip() == "ok":
@@ -89,7 +88,7 @@ def serve(index_dir, log, secret: str | None = None):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"streamlit not healthy after {TIMEOUT} s:\n{log.read_text()}")
+                pytest.fail(f"ess serve not healthy after {TIMEOUT} s:\n{log.read_text()}")
             time.sleep(0.25)
         yield url
     finally:
