@@ -35,6 +35,10 @@ class CatalogueError(EssError):
     """The theme catalogue cannot be used as written."""
 
 
+class UnknownTheme(CatalogueError):
+    """No theme of the catalogue has the given id."""
+
+
 @dataclass(frozen=True)
 class Theme:
     id: str
@@ -124,7 +128,7 @@ class ThemeIndex:
             if theme.id == theme_id:
                 return theme
         known = ", ".join(t.id for t in self.themes)
-        raise CatalogueError(f"thème inconnu : {theme_id!r} ; thèmes du catalogue : {known}")
+        raise UnknownTheme(f"thème inconnu : {theme_id!r} ; thèmes du catalogue : {known}")
 
     def members(self, theme_id: str) -> set[str]:
         self.theme(theme_id)
