@@ -18,9 +18,13 @@ sent).
 Each request reads which build is current (index.store.current: one small file) and
 answers from that build's Searcher, loaded once and kept until an ingest makes another
 build current: a new ingest is picked up without a restart, as the page does.
-Searches run in FastAPI's thread pool, one at a time (QUERY_LOCK): a search is
-CPU-bound and the encoder already uses both cores for one question, so running two at
-once only makes each slower (docs/performance.md, « The HTTP API »).
+Endpoints are plain functions, run in FastAPI's thread pool, at most SEARCHES at once
+(a semaphore): a search is CPU-bound, but its Python parts (BM25, fusion, JSON) hold the
+interpreter's lock while the encoder and FAISS release it, so searches side by side keep
+both cores busy where one at a time leaves one idle; on 2 cores, with 8 clients, 4 at
+once served about 30 % more requests a second than one at a time (benchmarks/api.py,
+docs/performance.md « The HTTP API »). The bound keeps a crowd of clients from
+multiplying the threads that share the cores.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ log = logging.getLogger("ess.api")
 TITLE = "API de recherche ESS"
 MAX_K = 50
 MAX_QUERY_CHARS = 2000
+SEARCHES = 4  # searches at once (docs/performance.md, « The HTTP API »)
 DESCRIPTION = (
     "Recherche en lecture seule dans un corpus français sur l'économie sociale et solidaire "
     "(ESS) : passages cités, réponses composées de phrases des documents, passages proches, "
@@ -115,11 +120,11 @@ class Engine:
             return loaded[1]
 
 
-def create_app(index_dir: Path, serialize: bool = True) -> FastAPI:
-    """The application answering from `index_dir`. `serialize=False` lets searches run
-    side by side (measured by benchmarks/api.py; `ess api` always serializes)."""
+def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
+    """The application answering from `index_dir`, running at most `searches` searches
+    at once (None: as many as requests; benchmarks/api.py compares)."""
     engine = Engine(index_dir)
-    query_lock = threading.Lock() if serialize else _NoLock()
+    at_once = threading.BoundedSemaphore(searches) if searches else _NoLock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -170,7 +175,7 @@ def create_app(index_dir: Path, serialize: bool = True) -> FastAPI:
     ) -> dict:
         query = question(q)
         searcher = engine.current().searcher
-        with query_lock:
+        with at_once:
             try:
                 hits = searcher.search(query, k, mode, theme=theme)
             except UnknownTheme as exc:
@@ -190,7 +195,7 @@ def create_app(index_dir: Path, serialize: bool = True) -> FastAPI:
     ) -> dict:
         query = question(q)
         answerer = engine.current()
-        with query_lock:
+        with at_once:
             return answerer.answer(query, k).to_dict()
 
     @app.get("/related/{passage_id}", tags=["recherche"], summary="Les passages proches",
@@ -206,7 +211,7 @@ def create_app(index_dir: Path, serialize: bool = True) -> FastAPI:
         from index.related import related as related_to
 
         searcher = engine.current().searcher
-        with query_lock:
+        with at_once:
             return related_payload(passage_id, related_to(searcher, passage_id, k))
 
     @app.get("/themes", tags=["thèmes"], summary="Les thèmes du catalogue",
@@ -215,7 +220,7 @@ def create_app(index_dir: Path, serialize: bool = True) -> FastAPI:
              responses={503: ERRORS[503], 500: ERRORS[500]})
     def themes() -> list[dict]:
         searcher = engine.current().searcher
-        with query_lock:
+        with at_once:
             return themes_payload(searcher)
 
     @app.get("/themes/{theme_id}", tags=["thèmes"], summary="Les passages d'un thème",
@@ -226,7 +231,7 @@ def create_app(index_dir: Path, serialize: bool = True) -> FastAPI:
         theme_id: Annotated[str, PathParam(description="l'identifiant du thème (voir /themes)")],
     ) -> dict:
         searcher = engine.current().searcher
-        with query_lock:
+        with at_once:
             return theme_payload(searcher, theme_id)
 
     return app

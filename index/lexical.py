@@ -98,10 +98,11 @@ class LexicalIndex:
             return True
         if not typos or len(token) < 4:
             return False
-        if self._by_initial is None:
-            self._by_initial = {}
+        if self._by_initial is None:  # made whole, then shared: searches may run at once
+            by_initial: dict[str, list[str]] = {}
             for known in self._vocab:
-                self._by_initial.setdefault(known[:1], []).append(known)
+                by_initial.setdefault(known[:1], []).append(known)
+            self._by_initial = by_initial
         return any(_one_edit(token, known) for known in self._by_initial.get(token[:1], ()))
 
     def idf(self, token: str) -> float:
