@@ -40,6 +40,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -137,10 +138,14 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
             log.warning("index inutilisable : %s", exc)
         yield
 
-    app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan,
-                  openapi_tags=[{"name": "recherche", "description": "Questions et passages"},
-                                {"name": "thèmes", "description": "Le catalogue de thèmes"},
-                                {"name": "service", "description": "État du service"}])
+    # FastAPIOffline: /docs with Swagger UI's files served from here, not from a CDN (the
+    # machines that run this often reach no internet); /redoc likewise.
+    app = FastAPIOffline(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan,
+                         openapi_tags=[{"name": "recherche",
+                                        "description": "Questions et passages"},
+                                       {"name": "thèmes",
+                                        "description": "Le catalogue de thèmes"},
+                                       {"name": "service", "description": "État du service"}])
     app.state.engine = engine
     _handlers(app)
 

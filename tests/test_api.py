@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import signal
 import socket
@@ -199,6 +200,10 @@ def test_questions_asked_at_once_get_the_answers_asked_alone(seed):
 def test_the_openapi_documentation_is_served_in_french(seed):
     docs = seed.get("/docs")
     assert docs.status_code == 200 and "text/html" in docs.headers["content-type"]
+    # Swagger UI's own files come from this server, not from a CDN: /docs works offline.
+    scripts = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs.text)
+    assert scripts and all(url.startswith("/") for url in scripts)
+    assert all(seed.get(url).status_code == 200 for url in scripts)
     schema = seed.get("/openapi.json").json()
     assert schema["info"]["title"] == "API de recherche ESS"
     assert set(schema["paths"]) == {"/health", "/search", "/answer", "/related/{passage_id}",
