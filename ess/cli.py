@@ -1,6 +1,7 @@
 """`ess`: the command line. It parses arguments, calls the library, prints results.
 
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--vectors KIND] [--quiet]
+               [--cluster tcp://HOST:8786]   (or $ESS_CLUSTER: embed on a Dask cluster)
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--reranker M] [--json]
     ess answer [QUESTION] [--index DIR] [-k N] [--reranker M] [--json]
     ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--reranker M] [--no-answers]
@@ -72,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--vectors", choices=("auto", "flat", "hnsw"), default=None,
                         help="index vectoriel : flat (exact), hnsw (approché, pour les grands "
                              "corpus) ; auto (défaut) : exact jusqu'à 20 000 passages")
+    ingest.add_argument("--cluster", default=None, metavar="ADRESSE",
+                        help="calculer les vecteurs sur une grappe Dask (tcp://hôte:8786, "
+                             "défaut : $ESS_CLUSTER) ; le reste se fait ici")
     ingest.add_argument("--quiet", action="store_true", help="sans barre de progression")
     ingest.set_defaults(run=_ingest)
 
@@ -213,13 +217,15 @@ def _ingest(args) -> int:
     overrides = {"corpus": args.corpus, "index": args.index, "model": args.model,
                  "vector_kind": args.vectors}
     config = Config(**{name: value for name, value in overrides.items() if value})
+    from ingest.cluster import cluster_address
+
     ingest_and_report(config, show_progress=not args.quiet, rebuild=args.rebuild,
-                      strict=args.strict)
+                      strict=args.strict, cluster=cluster_address(args.cluster))
     return 0
 
 
 def ingest_and_report(config: Config, show_progress: bool = True, rebuild: bool = False,
-                      strict: bool = False):
+                      strict: bool = False, cluster: str | None = None):
     """Build `config.index` from `config.corpus` and say what was done (`ess ingest`, and
     `ess serve` when there is no index yet)."""
     from ingest.build import build
@@ -227,7 +233,7 @@ def ingest_and_report(config: Config, show_progress: bool = True, rebuild: bool 
     report = build(config.corpus, config.index, model=config.model, split=config.split,
                    batch_size=config.batch_size, fusion=config.fusion,
                    show_progress=show_progress, rebuild=rebuild, strict=strict,
-                   vector_kind=config.vector_kind)
+                   vector_kind=config.vector_kind, cluster=cluster)
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
     for note in report.repaired:

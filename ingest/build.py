@@ -40,7 +40,8 @@ class BuildReport:
     changes: Changes | None = None  # None for a first build or a --rebuild
     embedded: int = 0  # passages embedded this time (the others kept their vectors)
     written: bool = True  # False when nothing had changed and the index was left as it was
-    # seconds per stage: read, split, load_model, embed, lexical, calibrate, themes, write
+    # seconds per stage: read, split, load_model, (connect,) embed, lexical, calibrate, themes,
+    # write
     stages: dict[str, float] = field(default_factory=dict)
     # passages per file read, 0 for a file that gave none (empty when nothing was written)
     sources: dict[str, int] = field(default_factory=dict)
@@ -79,10 +80,13 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
           split: SplitConfig | None = None, batch_size: int = 32,
           show_progress: bool = True, embedder: Embedder | None = None,
           fusion: FusionConfig | None = None, rebuild: bool = False,
-          strict: bool = False, vector_kind: str = "auto") -> BuildReport:
+          strict: bool = False, vector_kind: str = "auto",
+          cluster: str | None = None) -> BuildReport:
     """Index every readable document under `corpus` into `index_dir`.
 
     `vector_kind` picks the FAISS index (index.vectors: `auto`, `flat` or `hnsw`).
+    `cluster`, a Dask scheduler's address, sends the embedding of the passages to be
+    embedded to that cluster (ingest.cluster); everything else runs here.
 
     On an existing index (unless `rebuild`), passages that did not change keep their
     vectors, and when nothing changed at all the index is left as it is.
@@ -124,13 +128,24 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         passages = [p for doc in documents for p in passages_of(doc, split)]
     with stages("load_model"):
         embedder = embedder or embed.load_embedder(model)
+    remote = None
+    if cluster:
+        from ingest.cluster import ClusterEmbedder
+
+        with stages("connect"):
+            remote = ClusterEmbedder(embedder, cluster)
     with stages("embed"):
         # Vectors made with other prompts (the model's configuration changed) are not reused.
         same_prompts = previous is not None and all(
             previous.get("model", {}).get(key) == value for key, value in info(embedder).items()
             if key in ("query_prefix", "passage_prefix"))
         known = reusable_vectors(index_dir) if same_prompts else {}
-        vectors, embedded = _vectors(embedder, passages, known, batch_size, show_progress)
+        try:
+            vectors, embedded = _vectors(remote or embedder, passages, known, batch_size,
+                                         show_progress)
+        finally:
+            if remote is not None:
+                remote.close()
     with stages("lexical"):
         lexical = LexicalIndex.build([p.text for p in passages])
     with stages("calibrate"):
@@ -221,6 +236,7 @@ def _vectors(embedder, passages, known, batch_size, show_progress):
 
 # tqdm's own format is English ("it/s", "?") and writes decimals with a point.
 PROGRESS = "{desc} : {percentage:3.0f} % |{bar}| {n_fmt} / {total_fmt} passages [{elapsed}]"
+CLUSTER_PROGRESS = "{desc} : {percentage:3.0f} % |{bar}| {n_fmt} / {total_fmt} lots [{elapsed}]"
 
 
 def _embed(embedder: Embedder, texts: list[str], batch_size: int, show_progress: bool):
@@ -228,6 +244,9 @@ def _embed(embedder: Embedder, texts: list[str], batch_size: int, show_progress:
 
     if not texts:
         return None
-    with tqdm(total=len(texts), desc="Calcul des vecteurs", disable=not show_progress,
-              leave=False, bar_format=PROGRESS) as bar:
+    bar = {"total": len(texts), "desc": "Calcul des vecteurs", "bar_format": PROGRESS}
+    if getattr(embedder, "progress_unit", None) == "lots":  # ingest.cluster: batches done
+        bar = {"total": -(-len(texts) // batch_size), "bar_format": CLUSTER_PROGRESS,
+               "desc": f"Calcul des vecteurs sur la grappe {embedder.address}"}
+    with tqdm(disable=not show_progress, leave=False, **bar) as bar:
         return embedder.embed_passages(texts, batch_size=batch_size, progress=bar.update)
