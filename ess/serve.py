@@ -52,6 +52,8 @@ def _check_free(host: str, port: int) -> None:
     """A port already taken, or an address this machine does not have, said in French
     before Streamlit would say it in English."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As servers do: a port whose last connections linger (TIME_WAIT) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

@@ -106,6 +106,7 @@ def test_without_an_index_it_builds_one_then_serves_the_page_on_loopback_only(
         assert f"Page de recherche ouverte : http://127.0.0.1:{port} (Ctrl+C pour l'arrêter)" \
             in out
         assert "You can now view" not in out and "Traceback" not in out  # no English banner
+        assert "Uvicorn" not in out and "Inotify" not in out  # nor Streamlit's info lines
         assert health(port) == "ok"
         assert listening(port) == {"127.0.0.1"}
         built = store.load(index)
