@@ -47,7 +47,12 @@ class LexicalIndex:
     def build(cls, texts: list[str], k1: float = 1.5, b: float = 0.75) -> LexicalIndex:
         bm25s = _bm25s()
         bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
-        bm25.index([tokenize(t) for t in texts], show_progress=False)
+        documents = [tokenize(t) for t in texts]
+        # The vocabulary in sorted order, not bm25s's (a set's: it changes with the process's
+        # hash seed): the same texts give the same files in any process, a cluster ingest's
+        # included (tests/test_cluster.py).
+        vocab = {token: i for i, token in enumerate(sorted({t for d in documents for t in d}))}
+        bm25.index(([[vocab[t] for t in d] for d in documents], vocab), show_progress=False)
         params = {"k1": bm25.k1, "b": bm25.b, "method": bm25.method,
                   "num_docs": int(bm25.scores["num_docs"])}
         return cls(bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -46,3 +48,22 @@ def test_a_saved_index_reads_back_without_bm25s(tmp_path):
     for query in ("fonds de garantie", "l’ESS et les communs", "rien"):
         a, b = built.score(query), loaded.score(query)
         assert a.coverage == b.coverage and np.array_equal(a.scores, b.scores)
+
+
+def test_the_same_texts_give_the_same_files_whatever_the_hash_seed(tmp_path):
+    """bm25s orders its vocabulary as a set does, which changes with PYTHONHASHSEED; the
+    index sorts it, so ingests in two processes (or on a cluster) write the same bytes."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from pathlib import Path; from index.lexical import LexicalIndex; "
+              "LexicalIndex.build(['Financer les coopératives d’épargne', 'Égalité "
+              "femmes-hommes dans l’ESS', 'Les communs numériques']).save(Path(sys.argv[1]))")
+    for seed in ("1", "2"):
+        (tmp_path / seed).mkdir()
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / seed)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120)
+    written = [{p.relative_to(tmp_path / seed): p.read_bytes()
+                for p in sorted((tmp_path / seed).rglob("*")) if p.is_file()}
+               for seed in ("1", "2")]
+    assert written[0] and written[0] == written[1]
