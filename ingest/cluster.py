@@ -33,11 +33,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from index.embed import Embedder
-from index.errors import EssError
+from index.errors import EssError, SettingError
 
 ENV = "ESS_CLUSTER"
 # Seconds to reach the scheduler, and to wait for a worker when none is there.
-CONNECT_SECONDS = float(os.environ.get("ESS_CLUSTER_TIMEOUT", "20"))
+TIMEOUT_ENV, CONNECT_SECONDS = "ESS_CLUSTER_TIMEOUT", 20.0
 # Tries per batch on errors raised by the batch itself (a worker's death is counted
 # apart, by the scheduler).
 RETRIES = 2
@@ -71,6 +71,25 @@ def batches(count: int, batch_size: int) -> list[slice]:
             for start in range(0, count, batch_size)]
 
 
+def connect_seconds(environ=os.environ) -> float:
+    """ESS_CLUSTER_TIMEOUT, or 20 s; a value that is no positive number is a SettingError.
+
+    >>> connect_seconds({}), connect_seconds({"ESS_CLUSTER_TIMEOUT": "3,5"})
+    (20.0, 3.5)
+    """
+    value = environ.get(TIMEOUT_ENV)
+    if not value:
+        return CONNECT_SECONDS
+    try:
+        seconds = float(value.replace(",", "."))
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise SettingError(f"{TIMEOUT_ENV} vaut « {value} » : indiquez un nombre de secondes "
+                           "positif, par exemple 20")
+    return seconds
+
+
 def _distributed():
     try:
         import distributed
@@ -87,8 +106,9 @@ class ClusterEmbedder:
 
     progress_unit = "lots"  # ingest.build counts this embedder's progress in batches
 
-    def __init__(self, local: Embedder, address: str, wait: float = CONNECT_SECONDS) -> None:
+    def __init__(self, local: Embedder, address: str, wait: float | None = None) -> None:
         distributed = _distributed()
+        wait = connect_seconds() if wait is None else wait
         self._local, self.address, self._wait = local, address, wait
         self.name, self.dim = local.name, local.dim
         self.query_prefix, self.passage_prefix = local.query_prefix, local.passage_prefix
