@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -91,3 +92,21 @@ def real_searcher(real_index):
     from index.search import Searcher
 
     return Searcher(real_index)
+
+
+def free_port() -> int:
+    """A loopback port no one listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening(port: int) -> set[str]:
+    """The IPv4 addresses a socket listens on at `port` (Linux's /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import CORPUS, ROOT, SUMMARY
+from conftest import CORPUS, ROOT, SUMMARY, free_port, listening
 from index.errors import UNEXPECTED
 
 ESS = [sys.executable, "-m", "ess"]
@@ -34,22 +34,6 @@ STARTUP_S = 120
 QUESTION = "Comment financer les entreprises de l'ESS ?"
 ROADMAP = "2022-carthagene-feuille-de-route-rmb-ameriques.txt"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def listening(port: int) -> set[str]:
-    """The IPv4 addresses a socket listens on at `port` (Linux's /proc/net/tcp)."""
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, hex_port = local.split(":")
-        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
-    return found
 
 
 class Server:

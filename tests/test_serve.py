@@ -21,28 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, free_port, listening
 from index import store
 
 TIMEOUT = 180  # seconds: the index is built first, then the page starts
 GENEVA = "2026-geneve-synthese-rencontres-mont-blanc.txt"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def listening(port: int) -> set[str]:
-    """The IPv4 addresses a socket listens on at `port` (Linux's /proc/net/tcp)."""
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, hex_port = local.split(":")
-        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
-            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
-    return found
 
 
 def environment(index: Path, corpus: Path, **extra: str) -> dict:
