@@ -2,6 +2,7 @@
 
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--vectors KIND] [--quiet]
                [--cluster tcp://HOST:8786]   (or $ESS_CLUSTER: embed on a Dask cluster)
+               [--batch-size N]   (passages embedded at once: 32; more for a GPU)
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--reranker M] [--json]
     ess answer [QUESTION] [--index DIR] [-k N] [--reranker M] [--json]
     ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--reranker M] [--no-answers]
@@ -76,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--cluster", default=None, metavar="ADRESSE",
                         help="calculer les vecteurs sur une grappe Dask (tcp://hôte:8786, "
                              "défaut : $ESS_CLUSTER) ; le reste se fait ici")
+    ingest.add_argument("--batch-size", type=_positive, default=None, metavar="N",
+                        help="passages calculés ensemble, un lot par tâche sur la grappe "
+                             "(défaut : 32 ; 256 ou plus pour un GPU)")
     ingest.add_argument("--quiet", action="store_true", help="sans barre de progression")
     ingest.set_defaults(run=_ingest)
 
@@ -215,7 +219,7 @@ def _positive(value: str) -> int:
 
 def _ingest(args) -> int:
     overrides = {"corpus": args.corpus, "index": args.index, "model": args.model,
-                 "vector_kind": args.vectors}
+                 "vector_kind": args.vectors, "batch_size": args.batch_size}
     config = Config(**{name: value for name, value in overrides.items() if value})
     from ingest.cluster import cluster_address
 

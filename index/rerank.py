@@ -40,13 +40,14 @@ class Reranker:
                 f"le reranker {name!r} demande sentence-transformers, qui n'est pas installé : "
                 "pip install -e '.[st]'"
             ) from exc
-        from index.embed import quiet_loading
+        from index.embed import available_device, quiet_loading
 
         path = Path(name).expanduser()
         online = os.environ.get("ESS_ONLINE") == "1"
+        device = available_device()
         try:
             with quiet_loading():
-                self._model = CrossEncoder(str(path) if path.is_dir() else name, device="cpu",
+                self._model = CrossEncoder(str(path) if path.is_dir() else name, device=device,
                                            local_files_only=not online and not path.is_dir())
         except Exception as exc:  # OSError, ValueError, the hub's errors…
             raise ModelUnavailable(

@@ -236,6 +236,17 @@ def test_k_must_be_positive(index_dir, capsys, value):
     assert f"attendu un entier positif, pas {value!r}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["0", "trente"])
+def test_ingest_batch_size_must_be_positive(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exited:
+        main(["ingest", str(tmp_path), "--index", str(tmp_path / "index"), "--batch-size",
+              value])
+    assert exited.value.code == 2
+    assert f"argument --batch-size : attendu un entier positif, pas {value!r}" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "index").exists()
+
+
 def test_a_command_is_required(capsys):
     with pytest.raises(SystemExit) as exited:
         main([])

@@ -81,6 +81,43 @@ def test_cli_ingest_with_an_unknown_model_says_what_to_do(tmp_path, capsys, monk
     assert not (tmp_path / "index").exists()
 
 
+def test_a_gpu_that_torch_cannot_see_is_said_before_loading(monkeypatch):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    monkeypatch.setenv("ESS_DEVICE", "cuda")
+    with pytest.raises(ModelUnavailable, match=r"^ESS_DEVICE vaut « cuda », que torch .* ne "
+                                               r"voit pas sur cette machine : retirez "
+                                               r"ESS_DEVICE"):
+        load_embedder(str(gt_minilm.get_model_path()))
+
+
+def test_cli_ingest_with_a_device_that_is_no_device(tmp_path, capsys, monkeypatch):
+    from ess.cli import main
+
+    monkeypatch.setenv("ESS_DEVICE", "gpu")
+    (tmp_path / "note.txt").write_text("Les coopératives financent l'économie locale.\n",
+                                       encoding="utf-8")
+    code = main(["ingest", str(tmp_path), "--index", str(tmp_path / "index"), "--quiet",
+                 "--model", str(gt_minilm.get_model_path())])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err == ("Erreur : ESS_DEVICE vaut « gpu » : indiquez cpu, cuda, cuda:N "
+                            "(le N-ième GPU) ou mps\n")
+    assert not (tmp_path / "index").exists()
+
+
+def test_the_cpu_named_is_the_default(minilm_index, monkeypatch):
+    monkeypatch.setenv("ESS_DEVICE", "CPU")
+    embedder = load_embedder(str(gt_minilm.get_model_path()))
+    assert str(embedder._model.device) == "cpu"
+    monkeypatch.delenv("ESS_DEVICE")
+    again = load_embedder(str(gt_minilm.get_model_path()))
+    texts = ["Créer un fonds de garantie pour les coopératives."]
+    assert embedder.embed_passages(texts).tobytes() == again.embed_passages(texts).tobytes()
+
+
 GEMMA_PROMPTS = {"query": "task: search result | query: ", "document": "title: none | text: ",
                  "Clustering": "task: clustering | query: ",
                  "Retrieval-query": "task: search result | query: ",
