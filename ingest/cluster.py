@@ -14,9 +14,12 @@ index files byte for byte).
 
 Faults: a worker that dies mid-batch has its batches run again elsewhere by the
 scheduler (up to `distributed.scheduler.allowed-failures` deaths per batch, then
-the ingest stops); a scheduler that cannot be reached, or that goes away, or a
-cluster left without any worker for `wait` seconds, stops the ingest with an
-`EssError` naming the address. Nothing is written before every vector is back, so
+the ingest stops); a batch that raises on the worker (the project or the model
+missing there) is tried RETRIES more times, then stops the ingest, as do vectors
+of the wrong shape (another model or version on a worker); a scheduler that
+cannot be reached, or that goes away, or a cluster left without any worker for
+`wait` seconds, stops the ingest. Each is a ClusterError (an `EssError`) naming
+the address. Nothing is written before every vector is back, so
 the previous index stays in use.
 
 The engine, Dask distributed, is an optional extra (`pip install -e '.[cluster]'`);
@@ -25,6 +28,7 @@ why Dask rather than Ray: docs/scale.md.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 import uuid
@@ -42,6 +46,9 @@ TIMEOUT_ENV, CONNECT_SECONDS = "ESS_CLUSTER_TIMEOUT", 20.0
 # apart, by the scheduler).
 RETRIES = 2
 POLL_SECONDS = 0.05  # how often the futures' states are looked at
+# Batches sent ahead of the results (or 4 a worker, if more): the scheduler holds the
+# texts of those only, not a million passages' gigabyte.
+WINDOW = 64
 
 _MODELS: dict[str, Embedder] = {}  # in a worker process: one loaded model per name
 
@@ -144,14 +151,19 @@ class ClusterEmbedder:
             return out
         self._await_workers()
         run = uuid.uuid4().hex[:8]
+        todo = iter(enumerate(batches(len(texts), batch_size)))
         pending = {}
-        try:
-            for number, part in enumerate(batches(len(texts), batch_size)):
+
+        def submit(count: int) -> None:
+            for number, part in itertools.islice(todo, count):
                 future = self._client.submit(embed_batch, self.name, texts[part],
                                              key=f"ess-embed-{run}-{number}", pure=False,
                                              retries=RETRIES)
                 pending[future] = part
-            self._gather(distributed, pending, out, progress)
+
+        try:
+            submit(max(WINDOW, 4 * self.workers))
+            self._gather(distributed, pending, submit, out, progress)
         except ClusterError:
             raise
         except (OSError, TimeoutError, distributed.CancelledError) as exc:
@@ -167,20 +179,23 @@ class ClusterEmbedder:
                 future.release()
         return out
 
-    def _gather(self, distributed, pending, out, progress) -> None:
-        left = set(pending)
+    def _gather(self, distributed, pending, submit, out, progress) -> None:
+        """Put each batch's vectors in place as it comes back, submitting one more batch
+        for each one done, until none is left."""
         alone_since, checked = None, time.monotonic()
-        while left:
+        while pending:
             if not self._running():
                 raise self._gone(None)
-            done = {future for future in left if future.done()}
-            left -= done
+            done = [future for future in pending if future.done()]
             for future in done:
                 if future.status == "cancelled":
                     raise self._gone(None)
-                out[pending[future]] = future.result()
+                part = pending.pop(future)
+                out[part] = self._vectors(distributed, future, part.stop - part.start)
+                future.release()
                 if progress:
                     progress(1)
+            submit(len(done))
             if done:
                 alone_since = None
                 continue
@@ -197,6 +212,32 @@ class ClusterEmbedder:
                                        f"depuis {self._wait:.0f} s : l'index précédent reste "
                                        f"en service ; relancez des workers "
                                        f"(dask worker {self.address})")
+
+    def _vectors(self, distributed, future, count: int) -> np.ndarray:
+        """A batch's result, checked; what a worker raised becomes a ClusterError."""
+        if future.status == "error":  # raised on the worker, all tries spent
+            exc = future.exception()
+            if isinstance(exc, distributed.KilledWorker):
+                raise exc
+            if isinstance(exc, EssError):  # the worker's own diagnosis: a model it cannot load…
+                raise ClusterError(f"un worker de la grappe {self.address} n'a pas pu "
+                                   f"calculer un lot : {exc}") from exc
+            cause = exc
+            while cause.__cause__ is not None:  # Dask wraps what a missing module raised
+                cause = cause.__cause__
+            raise ClusterError(f"un lot a échoué sur la grappe {self.address} "
+                               f"({type(cause).__name__} : {cause}) : installez le projet et "
+                               f"son extra sur la machine du scheduler et sur chaque worker, "
+                               f"dans l'environnement de `dask scheduler` et `dask worker` "
+                               f"(pip install -e '.[cluster]')") from exc
+        vectors = future.result()
+        shape = getattr(vectors, "shape", None)
+        if shape != (count, self.dim):
+            raise ClusterError(f"un worker de la grappe {self.address} a renvoyé des vecteurs "
+                               f"de forme {shape} au lieu de ({count}, {self.dim}) : "
+                               f"installez la même version du projet et du modèle "
+                               f"({self.name}) sur chaque worker")
+        return vectors
 
     def _running(self) -> bool:
         return self._client.status == "running"

@@ -39,23 +39,26 @@ def free_port() -> int:
 
 
 class LocalCluster:
-    """`dask scheduler` and `dask worker` ×2 as subprocesses on 127.0.0.1, each worker
-    without a nanny (its pid is the process that computes) and on one thread."""
+    """`dask scheduler` and `dask worker` ×2 as subprocesses on 127.0.0.1, each worker on
+    one thread and, unless `nanny`, without a nanny (its pid is the process that computes)."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, nanny: bool = False, allowed_failures: int = 3) -> None:
         self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.scheduler = None
         self.workers: list[subprocess.Popen] = []
         self.scheduler = self._start([DASK, "scheduler", "--host", "127.0.0.1",
-                                      "--port", str(self.port), "--no-dashboard"])
+                                      "--port", str(self.port), "--no-dashboard"],
+                                     DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=str(
+                                         allowed_failures))
         for _ in range(workers):
             self.workers.append(self._start([DASK, "worker", self.address, "--nthreads", "1",
-                                             "--no-nanny", "--no-dashboard"]))
+                                             "--nanny" if nanny else "--no-nanny",
+                                             "--no-dashboard"]))
         self.wait_for(workers)
 
-    def _start(self, command) -> subprocess.Popen:
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    def _start(self, command, **settings) -> subprocess.Popen:
+        env = {**os.environ, "OMP_NUM_THREADS": "1", **settings}
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
 
@@ -64,8 +67,11 @@ class LocalCluster:
             client.wait_for_workers(workers, timeout=timeout)
 
     def kill(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
+        """SIGKILL to its process group: a nanny's worker process with it."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         process.wait(timeout=10)
 
     def close(self) -> None:
@@ -105,6 +111,17 @@ def built(tmp_path_factory, cluster):
     remote = place / "remote"
     report = build(corpus, remote, batch_size=8, show_progress=False, cluster=cluster.address)
     return {"corpus": corpus, "local": local, "remote": remote, "report": report}
+
+
+def no_index(index_dir: Path) -> bool:
+    """Whether no build is current there: nothing was switched to."""
+    from index.errors import IndexMissing
+
+    try:
+        store.current(index_dir)
+    except IndexMissing:
+        return True
+    return False
 
 
 def files(index_dir: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
@@ -152,12 +169,12 @@ def test_ess_cluster_in_the_environment_and_the_progress_in_batches(built, clust
     index_dir = tmp_path / "index"
     env = {**os.environ, "ESS_CLUSTER": cluster.address}
     done = subprocess.run([str(BIN / "ess"), "ingest", str(built["corpus"]), "--index",
-                           str(index_dir)], env=env, capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
+                           str(index_dir), "--batch-size", "16"], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert "90 passages indexés" in done.stdout
     assert f"Calcul des vecteurs sur la grappe {cluster.address}" in done.stderr
-    assert "3 / 3 lots" in done.stderr  # 90 passages in batches of 32
+    assert "6 / 6 lots" in done.stderr  # 90 passages in batches of 16
     # another process, another hash seed: the same bytes (BM25's vocabulary is sorted)
     assert files(index_dir) == files(built["local"])
 
@@ -217,6 +234,112 @@ def test_the_whole_cluster_gone_stops_the_ingest_and_keeps_the_index(built, own_
         p.name for p in built["local"].iterdir())
 
 
+def test_batches_are_sent_a_window_ahead_of_the_results(built, cluster, tmp_path,
+                                                        monkeypatch):
+    """At most max(WINDOW, 4 a worker) batches wait on the scheduler: 8 here, of 23."""
+    from ingest import cluster as module
+
+    flow = {"sent": 0, "back": 0, "most": 0}
+    original = module.ClusterEmbedder
+
+    class Counted(original):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            submit = self._client.submit
+
+            def counted(*a, **k):
+                flow["sent"] += 1
+                flow["most"] = max(flow["most"], flow["sent"] - flow["back"])
+                return submit(*a, **k)
+
+            self._client.submit = counted
+
+        def embed_passages(self, texts, batch_size=32, progress=None):
+            def back(count):
+                flow["back"] += count
+            return super().embed_passages(texts, batch_size, back)
+
+    monkeypatch.setattr(module, "WINDOW", 2)
+    monkeypatch.setattr(module, "ClusterEmbedder", Counted)
+    build(built["corpus"], tmp_path / "index", batch_size=4, show_progress=False,
+          cluster=cluster.address)
+    assert flow == {"sent": 23, "back": 23, "most": 8}  # 90 passages / 4; 2 workers × 4
+    assert files(tmp_path / "index") == files(built["local"])
+
+
+def test_a_worker_without_the_project_stops_the_ingest_with_what_to_install(
+        built, cluster, tmp_path, monkeypatch):
+    """The function a batch runs lives in a module the workers cannot import, as
+    `ingest.cluster` is on a worker where the project is not installed."""
+    from ingest import cluster as module
+
+    (tmp_path / "only_here.py").write_text("def embed_batch(model, texts):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import only_here
+
+    monkeypatch.setattr(module, "embed_batch", only_here.embed_batch)
+    with pytest.raises(module.ClusterError) as error:
+        build(built["corpus"], tmp_path / "index", batch_size=32, show_progress=False,
+              cluster=cluster.address)
+    message = str(error.value)
+    assert message.startswith(f"un lot a échoué sur la grappe {cluster.address} "
+                              f"(ModuleNotFoundError : No module named 'only_here') : "
+                              f"installez le projet et son extra sur la machine du scheduler "
+                              f"et sur chaque worker"), message
+    assert "pip install -e '.[cluster]'" in message
+    assert no_index(tmp_path / "index")
+
+
+def test_a_worker_that_cannot_load_the_model_says_so(built, cluster, tmp_path, monkeypatch):
+    from index.embed import load_embedder
+    from ingest import cluster as module
+
+    absent = str(tmp_path / "absent-model")
+    # pickled by value: the workers try to load a model that is not there
+    monkeypatch.setattr(module, "embed_batch",
+                        lambda model, texts: load_embedder(absent).embed_passages(texts))
+    with pytest.raises(module.ClusterError) as error:
+        build(built["corpus"], tmp_path / "index", batch_size=32, show_progress=False,
+              cluster=cluster.address)
+    message = str(error.value)
+    assert message.startswith(f"un worker de la grappe {cluster.address} n'a pas pu calculer "
+                              f"un lot : impossible de charger le modèle '{absent}'"), message
+    assert no_index(tmp_path / "index")
+
+
+def test_a_worker_with_another_model_stops_the_ingest(built, cluster, tmp_path, monkeypatch):
+    import numpy as np
+
+    from ingest import cluster as module
+
+    # pickled by value: the workers run it as it is
+    monkeypatch.setattr(module, "embed_batch",
+                        lambda model, texts: np.zeros((len(texts), 768), dtype=np.float32))
+    with pytest.raises(module.ClusterError, match=r"de forme \(32, 768\) au lieu de "
+                                                  r"\(32, 384\)"):
+        build(built["corpus"], tmp_path / "index", batch_size=32, show_progress=False,
+              cluster=cluster.address)
+    assert no_index(tmp_path / "index")
+
+
+def test_a_batch_that_kills_every_worker_it_runs_on_stops_the_ingest(built, tmp_path,
+                                                                    monkeypatch):
+    """Nannies restart the dead workers; the scheduler gives up on the batch after
+    allowed-failures + 1 deaths (1 here, to keep the test short)."""
+    from ingest import cluster as module
+
+    running = LocalCluster(nanny=True, allowed_failures=1)
+    try:
+        monkeypatch.setattr(module, "embed_batch", lambda model, texts: os._exit(1))
+        with pytest.raises(module.ClusterError) as error:
+            build(built["corpus"], tmp_path / "index", batch_size=32, show_progress=False,
+                  cluster=running.address)
+    finally:
+        running.close()
+    assert f"la grappe {running.address} a perdu à chaque essai" in str(error.value)
+    assert no_index(tmp_path / "index")
+
+
 def test_an_address_without_a_cluster_is_a_french_error_without_traceback(built, tmp_path):
     address = f"tcp://127.0.0.1:{free_port()}"
     env = {**os.environ, "ESS_CLUSTER_TIMEOUT": "3"}
@@ -226,7 +349,7 @@ def test_an_address_without_a_cluster_is_a_french_error_without_traceback(built,
     assert done.returncode == 1
     assert done.stderr.startswith(f"Erreur : impossible de joindre la grappe {address}")
     assert "Traceback" not in done.stderr
-    assert not (tmp_path / "index").exists() or store.current(tmp_path / "index") is None
+    assert no_index(tmp_path / "index")
 
 
 def test_without_the_extra_the_error_says_what_to_install(monkeypatch):
