@@ -108,15 +108,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--scratch", type=Path, default=None)
+    parser.add_argument("--settings", default=",".join(SETTINGS),
+                        help="which of: " + ", ".join(SETTINGS) + " (local is always run)")
     args = parser.parse_args(argv)
+    chosen = ["local"] + [name for name in args.settings.split(",")
+                          if name in SETTINGS and name != "local"]
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="ess-bench-cluster-"))
     folder = scratch / "corpus"
     count = corpus(folder, args.passages)
     print(f"{count} passages from {len(list(folder.iterdir()))} PIAF files", flush=True)
-    runs: dict[str, list[dict]] = {name: [] for name in SETTINGS}
+    runs: dict[str, list[dict]] = {name: [] for name in chosen}
     reference = None
     for _ in range(args.runs):
-        for setting in SETTINGS:
+        for setting in chosen:
             report, vectors = one(setting, folder, scratch, args.batch)
             if reference is None:
                 reference = vectors
