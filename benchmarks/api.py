@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import queue
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,19 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import PIAF, ROOT, SEED, SHARED, machine, median, percentile, save, table
+from benchmarks.common import (
+    PIAF,
+    ROOT,
+    SEED,
+    SHARED,
+    free_port,
+    machine,
+    median,
+    percentile,
+    save,
+    stop,
+    table,
+)
 from ess.api import SEARCHES
 
 ESS = Path(sys.executable).parent / "ess"
@@ -53,12 +64,6 @@ WORKERS = {"one": 1, "two": 2, "unbounded": 0}  # searches at once, for the appl
 def load_questions(path: Path) -> list[str]:
     return [json.loads(line)["question"] for line in path.open(encoding="utf-8")
             if line.strip()]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def serve_with(index: str, port: str, searches: str) -> None:
@@ -95,16 +100,6 @@ def start_server(index: Path, scenario: str) -> tuple[subprocess.Popen, int]:
         time.sleep(0.1)
     server.kill()
     raise SystemExit("the server did not answer /health within 120 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def start_neighbour(index: Path, kind: str) -> subprocess.Popen:
@@ -188,10 +183,10 @@ def measure(index: Path, scenario: str, questions: list[str], args) -> list[dict
             try:
                 runs.append(load(port, questions, args.requests, args.clients))
             finally:
-                stop(server)
+                stop(server, grace=20)
         finally:
             if neighbour is not None:
-                stop(neighbour)
+                stop(neighbour, grace=20)
     return runs
 
 

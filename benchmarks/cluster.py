@@ -25,14 +25,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import PIAF, machine, median, save, table
+from benchmarks.common import PIAF, free_port, machine, median, save, table
 
 
 def corpus(folder: Path, passages: int) -> int:
@@ -50,12 +49,6 @@ def corpus(folder: Path, passages: int) -> int:
         shutil.copy(PIAF / "corpus" / document.source, folder / document.source)
         total += len(passages_of(document, SplitConfig()))
     return total
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Cluster:

@@ -23,7 +23,6 @@ import argparse
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from benchmarks.common import ROOT, SEED, machine, median, run_json, save, table
+from benchmarks.common import ROOT, SEED, free_port, machine, median, run_json, save, stop, table
 
 QUESTION = "Comment financer les entreprises de l'ESS ?"
 ESS = Path(sys.executable).parent / "ess"  # the console script installed beside this Python
@@ -131,23 +130,6 @@ def measure_cli(index: Path, runs: int) -> dict:
 
 
 # 2. The page
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate, then kill after a bounded wait."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @contextlib.contextmanager

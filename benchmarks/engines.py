@@ -36,8 +36,7 @@ import time
 from pathlib import Path
 
 
-
-def free_port() -> int:
+def free_port() -> int:  # not benchmarks.common's: a child runs without the project
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -234,11 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="dask,ray")
     parser.add_argument("--runs", default="1,2,2-kill,2-nanny",
                         help="worker processes, -kill: one killed; -nanny: Dask's with a nanny")
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)  # engine file workers kill batch
+    # --child ENGINE TEXTS_FILE WORKERS KILL BATCH
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         engine, path, workers, kill, batch = args.child
-        print(json.dumps(child(engine, Path(path), int(workers), "" if kill == "none" else kill, int(batch))))
+        kill = "" if kill == "none" else kill
+        print(json.dumps(child(engine, Path(path), int(workers), kill, int(batch))))
         return 0
     from benchmarks.common import machine, save, table
 

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import socket
+import subprocess
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -99,6 +100,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def stop(process: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM, as a service manager stops a server; SIGKILL if it is still there after
+    `grace` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def listening(port: int) -> set[str]:

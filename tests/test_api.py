@@ -15,7 +15,6 @@ import contextlib
 import json
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import CORPUS, ROOT, SUMMARY, free_port, listening
+from conftest import CORPUS, ROOT, SUMMARY, free_port, listening, stop
 from index.errors import UNEXPECTED
 
 ESS = [sys.executable, "-m", "ess"]
@@ -69,13 +68,7 @@ def api(index: Path, log: Path, *args: str):
         yield server
     finally:
         server.client.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(process, grace=20)
 
 
 def cli_json(*args: str):

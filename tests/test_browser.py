@@ -33,6 +33,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from conftest import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
@@ -45,17 +47,6 @@ MISSING = " and ".join(str(path) for path in (CHROMIUM, CHROMEDRIVER) if not pat
 REASON = f"{MISSING} missing: `bash scripts/setup` installs chromium and chromium-driver"
 if MISSING and os.environ.get("CI") != "true":
     pytest.skip(REASON, allow_module_level=True)  # before the real index is built
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Terminate, then kill after a bounded wait."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -92,7 +83,7 @@ def serve(index_dir, log, secret: str | None = None):
             time.sleep(0.25)
         yield url
     finally:
-        _stop(server)
+        stop(server)
 
 
 EDITOR = "sésame des éditeurs"

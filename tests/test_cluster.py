@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, ROOT, free_port
 from index import store
 from ingest.build import build
 
@@ -30,12 +29,6 @@ distributed = pytest.importorskip("distributed")
 
 BIN = Path(sys.executable).parent
 DASK = str(BIN / "dask")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class LocalCluster:

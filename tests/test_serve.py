@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROOT, free_port, listening
+from conftest import CORPUS, ROOT, free_port, listening, stop
 from index import store
 
 TIMEOUT = 180  # seconds: the index is built first, then the page starts
@@ -45,13 +44,7 @@ def serving(args: list[str], env: dict, log: Path):
     try:
         yield server, log.read_text
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+        stop(server, grace=20)
 
 
 def wait_for(text: str, server: subprocess.Popen, printed) -> str:
