@@ -15,6 +15,8 @@ import streamlit as st
 from ess import editor
 from index import store
 from index.answer import NO_ANSWER, Answerer
+from index.gate import NOT_A_QUESTION
+from index.questions import is_question
 from index.config import default_index
 from index.errors import UNEXPECTED, EssError, IndexMissing
 from index.explore import map_points, theme_groups, theme_marks, theme_table
@@ -136,8 +138,14 @@ def question_tab() -> None:
         st.subheader("Exemples de questions", anchor=False)
         examples()
         return
+    if not is_question(question):  # « bonjour », « ? »: no passage dressed as an answer
+        st.info(NOT_A_QUESTION)
+        st.subheader("Exemples de questions", anchor=False)
+        examples()
+        return
     with st.spinner("Recherche des passages…", show_time=False):
-        hits = searcher.search(question, CANDIDATES)
+        retrieval = searcher.retrieve(question, CANDIDATES)
+        hits = retrieval.hits
     with st.sidebar:
         st.header("Filtres", anchor=False)
         documents = st.multiselect("Documents", sorted({h.passage.title for h in hits}),
@@ -145,13 +153,14 @@ def question_tab() -> None:
         sections = st.multiselect("Sections", sections_of(hits, documents),
                                   placeholder="Toutes les sections")
     hits = narrow(hits, documents, sections, count)
-    answer = answerer.compose(question, hits)
+    answer = answerer.compose(question, hits, retrieval)
 
     st.header("Réponse", anchor=False)
     if answer.answered:
         st.markdown(answer_html(answer), unsafe_allow_html=True)
     else:
-        st.warning(NO_ANSWER + " Voici les passages les plus proches.")
+        st.warning(" ".join(filter(None, [NO_ANSWER, answer.reason,
+                                          "Voici les passages les plus proches."])))
     st.download_button("Télécharger la réponse (Markdown)", answer.to_markdown(),
                        file_name="reponse-ess.md", mime="text/markdown")
 

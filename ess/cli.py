@@ -120,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="profondeur du rappel des questions de thème (défaut : 20)")
     _mode_option(evaluate)
     evaluate.add_argument("--json", action="store_true", help="les mesures en JSON")
+    evaluate.add_argument("--split", default=None, metavar="PARTIE",
+                          help="seulement les lignes de cette partie (champ split : dev, "
+                               "train…)")
     evaluate.add_argument("--no-answers", action="store_true",
                           help="mesurer la recherche seule, sans composer de réponse (une "
                                "réponse fait lire ses phrases au modèle : long avec un grand "
@@ -406,7 +409,7 @@ def _eval(args) -> int:
     from index.answer import Answerer
     from index.evaluate import evaluate, load_questions
 
-    questions = load_questions(args.questions)
+    questions = load_questions(args.questions, args.split)
     searcher = _searcher(args)
     report = evaluate(searcher, questions, k=args.k, mode=args.mode,
                       answerer=None if args.no_answers else Answerer(searcher))
@@ -427,14 +430,28 @@ def render_report(r) -> str:
              f"{decimal(r.mean_passage_chars, 0)} caractères)",
              f"latence            médiane {decimal(r.latency_median_ms, 1)} ms, "
              f"p95 {decimal(r.latency_p95_ms, 1)} ms (à chaud)"]
+    if r.answer_mean_chars is not None:
+        lines.append(f"longueur réponse   moyenne {decimal(r.answer_mean_chars, 0)} caractères")
     if r.answer_latency_median_ms is not None:
         lines.append(f"latence réponse    médiane {decimal(r.answer_latency_median_ms, 1)} ms "
-                     "(composition, après la recherche)")
+                     f"(recherche comprise ; composition seule "
+                     f"{decimal(r.compose_latency_median_ms, 1)} ms)")
+    if r.agreement:
+        lines.append(_agreement_line("accord langues    ", r.agreement))
+        lines += [_agreement_line(f"  [{lang}]", figures)
+                  for lang, figures in r.agreement.items() if isinstance(figures, dict)]
     for lang, figures in r.by_lang.items():
         lines += ["", f"[{lang}] {_count(figures['facts'], 'fait')}, "
                       f"{_count(figures['themes'], 'thème')}, "
                       f"{figures['unanswerable']} sans réponse", *_figure_lines(figures, r.k)]
     return "\n".join(lines)
+
+
+def _agreement_line(label: str, a: dict) -> str:
+    verdict = ("" if a["same_verdict"] is None
+               else f"même verdict {decimal(a['same_verdict'], 3)}, ")
+    return (f"{label:<19}{verdict}même premier passage {decimal(a['same_first_passage'], 3)} "
+            f"({_count(a['pairs'], 'paire')})")
 
 
 def _figure_lines(f: dict, k: int) -> list[str]:

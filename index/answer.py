@@ -4,48 +4,49 @@ No language model: the answer is one to three units quoted verbatim from the pas
 that best answer the question, each followed by [n], the number of its passage.
 Units are what a reader can take alone (index.units): a short recommendation whole,
 a sentence with its verb, a sentence together with the one its « Ces… » or « Elle… »
-refers to; never a heading or a verbless fragment.
+refers to; never a heading or a verbless fragment. Their vectors were made at ingest
+(index.unit_index), so an answer costs its search and a few milliseconds.
 
-Choosing them: every unit of the top UNIT_PASSAGES passages is scored by
-- its cosine with the question (the model reads the unit with its section, as it
-  reads passages; a unit that is its whole passage reuses the stored vector),
-- plus LEXICAL_WEIGHT times the share of the question's words it holds, each word
-  weighted by its rarity in the corpus (French questions only: the lexicon is French),
-- plus PASSAGE_WEIGHT for its passage's place in the ranking (the search weighed more
-  evidence than one unit shows).
-The answer opens on the best unit of the best passage, unless another passage's unit
-scores FIRST_MARGIN more. Further units, from other passages, must score within
-FOLLOW_MARGIN of the first, say something the answer does not say yet, and keep the
-answer under MAX_CHARS. The cited passages are numbered in reading order: the first
-unit cites [1], the next passage cited is [2], and the other passages follow in their
-ranking order.
+Two learned choices (index.features, models trained by `python -m training.answers` on
+thousands of annotated questions, docs/evaluation.md):
+- **which units answer**: every unit of the PASSAGES best passages gets the units
+  model's probability of holding the answer; the answer opens on the most probable,
+  and takes up to two more, from any passage, that reach the model's threshold for
+  more, say something the answer does not say yet and keep it under MAX_CHARS;
+- **whether anything answers** (index.gate): an input that is not a question gets an
+  invitation to ask one and no passage; otherwise the gate model reads the search's
+  evidence and, below its threshold, the answer says that no passage answers (with
+  the reason when there is one a reader can use), and the closest passages are still
+  given.
 
-When no passage answers clearly, the answer says so (`answered` is False) and the
-closest passages are still given. Whether a question is answered is index.gate's
-verdict, calibrated per index at ingest.
+The cited passages are numbered in reading order: the first unit cites [1], the next
+passage cited is [2], and the other passages follow in their ranking order.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
+
+from index import features
 from index.errors import IndexUnreadable
-from index.gate import METHOD, Gate, Verdict
-from index.language import detect
+from index.gate import METHOD, NOT_A_QUESTION, Verdict, reason
+from index.questions import is_question
 from index.records import Hit
-from index.text import with_context
+from index.search import Retrieval
 from index.tokenize import tokenize
-from index.units import Unit, units
+from index.trees import Trees, load
 
+log = logging.getLogger(__name__)
 NO_ANSWER = "Aucun passage ne répond clairement à cette question."
-UNIT_PASSAGES = 5
+MODELS = Path(__file__).with_name("models")
 MAX_UNITS = 3
 MAX_CHARS = 700
-LEXICAL_WEIGHT = 0.10
-PASSAGE_WEIGHT = 0.03
-FIRST_MARGIN = 0.03
-FOLLOW_MARGIN = 0.04
 DUPLICATE = 0.6  # token overlap (Jaccard) above which a unit repeats one already chosen
 
 
@@ -81,7 +82,7 @@ class Answer:
         'Créer des fonds. [1]'
         """
         if not self.answered:
-            return NO_ANSWER
+            return NOT_A_QUESTION if self.reason == NOT_A_QUESTION else NO_ANSWER
         return " ".join(f"{s.text} [{s.marker}]" for s in self.sentences)
 
     def to_dict(self) -> dict:
@@ -91,10 +92,11 @@ class Answer:
         >>> p = Passage("x", "a.txt", "Doc", "Finance", 2, 0, 16, "Créer des fonds.")
         >>> a = Answer("?", [Hit(1, 0.9, p)], [Sentence(0, 0, 16, "Créer des fonds.", .9)], True)
         >>> {k: v for k, v in a.to_dict().items() if k != "results"}
-        {'question': '?', 'answered': True, 'answer': 'Créer des fonds. [1]', \
+        {'question': '?', 'answered': True, 'answer': 'Créer des fonds. [1]', 'reason': '', \
 'sentences': [{'text': 'Créer des fonds.', 'marker': 1, 'id': 'x'}]}
         """
         return {"question": self.question, "answered": self.answered, "answer": self.text(),
+                "reason": self.reason,
                 "sentences": [{"text": s.text, "marker": s.marker,
                                "id": self.hits[s.hit].passage.id} for s in self.sentences],
                 "results": [hit.to_dict() for hit in self.hits]}
@@ -114,80 +116,165 @@ class Answer:
         return "\n".join(lines)
 
 
-def compose(question: str, hits: list[Hit], embedder, query=None, answered: bool = True,
-            stored=None, lexical=None) -> Answer:
-    """Choose the answer's units among the best hits (see the module's docstring).
+@dataclass(frozen=True)
+class Models:
+    """The two trained models (index.trees) and the thresholds chosen with them."""
 
-    `query` is the question's vector when the caller has it; `stored(passage)` gives a
-    passage's indexed vector, reused for a unit that is the whole passage (most
-    recommendations), so that only the others are embedded; `lexical` is the index's
-    LexicalIndex, whose word rarities weigh the units' words.
-    """
-    if not answered or not hits or not question.strip():
-        return Answer(question, hits, [], False)
-    candidates = [(index, unit) for index, hit in enumerate(hits[:UNIT_PASSAGES])
-                  for unit in units(hit.passage.text)]
-    if not candidates:
-        return Answer(question, hits, [], False)
-    if query is None:
-        query = embedder.embed_queries([question])[0]
-    scores = _unit_scores(question, hits, candidates, embedder, query, stored, lexical)
-    chosen = _choose(candidates, scores)
-    return _numbered(question, hits, [(candidates[c], scores[c]) for c in chosen])
+    units: Trees
+    gate: Trees
+
+    @property
+    def more(self) -> float:
+        """The probability a unit after the first needs to join the answer."""
+        return float(self.units.meta["more_threshold"])
+
+    @property
+    def threshold(self) -> float:
+        """The probability of being answerable a question needs."""
+        return float(self.gate.meta["threshold"])
 
 
-def _unit_scores(question, hits, candidates, embedder, query, stored, lexical) -> list[float]:
-    cosines = _cosines(hits, candidates, embedder, query, stored)
-    weights = _word_weights(question, lexical)
-    total = sum(weights.values())
-    scores = []
-    for (index, unit), cosine in zip(candidates, cosines, strict=True):
-        held = set(tokenize(unit.text)) if total else set()
-        coverage = sum(w for token, w in weights.items() if token in held) / total if total else 0
-        prior = (UNIT_PASSAGES - index) / UNIT_PASSAGES
-        scores.append(cosine + LEXICAL_WEIGHT * coverage + PASSAGE_WEIGHT * prior)
-    return scores
+@lru_cache(maxsize=4)
+def load_models(folder: Path = MODELS) -> Models:
+    """The models shipped in the package (read once per process)."""
+    try:
+        return Models(load(folder / "units.json"), load(folder / "gate.json"))
+    except (OSError, ValueError, KeyError) as exc:
+        log.error("answer models unreadable in %s: %r", folder, exc)
+        raise IndexUnreadable(f"les modèles de réponse de {folder} sont absents ou abîmés : "
+                              "réinstallez l'outil") from None
 
 
-def _word_weights(question: str, lexical) -> dict[str, float]:
-    """The question's words with their rarity, or nothing for a question not in French."""
-    if lexical is None or detect(question) != "fr":
-        return {}
-    return {token: lexical.idf(token) for token in set(tokenize(question))}
+class Answerer:
+    """A searcher that also composes answers and says when nothing answers (index.gate)."""
+
+    def __init__(self, searcher, models: Models | None = None) -> None:
+        self.searcher = searcher
+        settings = searcher.store.manifest.get("no_answer")
+        if not isinstance(settings, dict) or settings.get("method") != METHOD:
+            raise IndexUnreadable(f"l'index {searcher.store.folder} n'a pas de seuil de "
+                                  "réponse calibré : reconstruisez-le avec `ess ingest --rebuild`")
+        self.background = settings["background"]
+        self.models = models or load_models()
+
+    def answer(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+        """Search, then compose the answer from the k best passages."""
+        if not is_question(question):
+            return Answer(question, [], [], False, NOT_A_QUESTION)
+        return self.compose(question, retrieval=self.searcher.retrieve(question, k, mode))
+
+    def compose(self, question: str, hits: list[Hit] | None = None,
+                retrieval: Retrieval | None = None) -> Answer:
+        """The answer from given hits (the page narrows the search's with its filters),
+        by default the retrieval's. Without the retrieval, its evidence is computed here."""
+        hits = list(retrieval.hits if hits is None and retrieval is not None else hits or [])
+        if not is_question(question):
+            return Answer(question, [], [], False, NOT_A_QUESTION)
+        if not hits:
+            return Answer(question, hits, [], False)
+        evidence = self.evidence(question, hits, retrieval)
+        verdict = self.verdict(evidence)
+        if not verdict:
+            return Answer(question, hits, [], False, verdict.reason)
+        chosen = choose(evidence.candidates, evidence.unit_p, self.models.more)
+        return _numbered(question, hits, [(evidence.candidates[c], float(evidence.unit_p[c]))
+                                          for c in chosen])
+
+    def verdict(self, evidence: Evidence) -> Verdict:
+        """Does the corpus answer? The gate model's reading of the evidence."""
+        if not evidence.candidates:
+            return Verdict(False)
+        probability = float(self.models.gate.probability(evidence.question_row[None])[0])
+        if probability >= self.models.threshold:
+            return Verdict(True, probability=probability)
+        row = dict(zip(features.QUESTION_FEATURES, evidence.question_row, strict=True))
+        return Verdict(False, reason(evidence.question.kind, bool(row["gives3"]),
+                                     evidence.unknown_names), probability)
+
+    def evidence(self, question: str, hits: list[Hit],
+                 retrieval: Retrieval | None = None) -> Evidence:
+        """Everything the two models read, from the search's own figures."""
+        searcher, store = self.searcher, self.searcher.store
+        text = question.strip()
+        vector = retrieval.vector if retrieval is not None else None
+        if vector is None:
+            vector = searcher.query_vector(text)
+        nearest = retrieval.nearest if retrieval is not None else np.zeros(0)
+        if not len(nearest):
+            nearest = store.vectors.search(vector[None], min(10, len(searcher.passages)))[0][0]
+        lexical = retrieval.lexical if retrieval is not None else None
+        if lexical is None:
+            lexical = store.lexical.score(text)
+        cosines = retrieval.cosines if retrieval is not None else {}
+        rows = [searcher.row_of(h.passage.id) for h in hits]
+        passage_cosines = [cosines[r] if r in cosines
+                           else float(searcher.passage_vector(h.passage) @ vector)
+                           for h, r in zip(hits, rows, strict=True)]
+        best = float(lexical.scores.max()) if lexical.scores.size else 0.0
+        bm25 = [float(lexical.scores[r]) / best if best > 0 else 0.0 for r in rows]
+        ceiling = store.lexical.ceiling(text)
+        read = features.Question.read(text, store.lexical)
+        candidates = features.candidates(hits, rows, store.units, vector)
+        unit_table = features.unit_rows(read, candidates, hits, passage_cosines, bm25)
+        unit_p = (self.models.units.probability(unit_table) if len(candidates)
+                  else np.zeros(0))
+        ranked = np.sort(unit_p)[::-1]
+        held = float(unit_table[:, features.UNIT_FEATURES.index("held")].max()
+                     if len(candidates) else 0.0)
+        row = features.question_row(
+            read, hits, np.asarray(nearest), float((store.background @ vector).max()),
+            self.background, bm25, best / ceiling if ceiling > 0 else 0.0,
+            [float(h.score) for h in hits], float(store.hubness[rows[0]]), held, ranked,
+            store.lexical)
+        unknown = [name for name in _names_as_written(question)
+                   if (tokens := tokenize(name)) and not all(store.lexical.knows(t, typos=1)
+                                                              for t in tokens)]
+        return Evidence(read, candidates, unit_table, unit_p, row, unknown)
 
 
-def _cosines(hits, candidates, embedder, query, stored) -> list[float]:
-    whole = [stored is not None and unit.start == 0 and unit.end == len(hits[i].passage.text)
-             for i, unit in candidates]
-    todo = [with_context(hits[i].passage.section, unit.text)
-            for (i, unit), reuse in zip(candidates, whole, strict=True) if not reuse]
-    fresh = iter(embedder.embed_passages(todo, batch_size=max(len(todo), 1)) @ query
-                 if todo else [])
-    return [float(stored(hits[i].passage) @ query) if reuse else float(next(fresh))
-            for (i, _), reuse in zip(candidates, whole, strict=True)]
+@dataclass(frozen=True)
+class Evidence:
+    """What the models read for one question, and the units they choose among."""
+
+    question: features.Question
+    candidates: list[features.Candidate]
+    unit_rows: np.ndarray  # features.UNIT_FEATURES, a row per candidate
+    unit_p: np.ndarray  # each candidate's probability of holding the answer
+    question_row: np.ndarray  # features.QUESTION_FEATURES
+    unknown_names: list[str]  # names of the question the corpus never mentions
 
 
-def _choose(candidates: list[tuple[int, Unit]], scores: list[float]) -> list[int]:
-    """Positions in `candidates` of the answer's units, in reading order."""
-    order = sorted(range(len(candidates)), key=lambda c: -scores[c])
-    first = order[0]
-    from_best = [c for c in order if candidates[c][0] == 0]
-    if from_best and scores[from_best[0]] >= scores[first] - FIRST_MARGIN:
-        first = from_best[0]
-    chosen = [first]
-    length = len(candidates[first][1].text)
-    for c in order:
-        index, unit = candidates[c]
-        if len(chosen) == MAX_UNITS or scores[c] < scores[first] - FOLLOW_MARGIN:
+def _names_as_written(question: str) -> list[str]:
+    """The question's capitalised words after the first, and its acronyms, as typed."""
+    words = re.findall(r"[\w-]+", question)
+    return list(dict.fromkeys(w for w in words[1:]
+                              if w[:1].isupper() or (len(w) > 1 and w.isupper())))
+
+
+def choose(candidates: list[features.Candidate], probability: np.ndarray,
+           more: float) -> list[int]:
+    """Positions in `candidates` of the answer's units, in reading order: the most
+    probable, then up to MAX_UNITS - 1 more that reach `more`, overlap none chosen, repeat
+    none (Jaccard of their words under DUPLICATE) and keep the answer under MAX_CHARS."""
+    order = [int(c) for c in np.argsort(-probability, kind="stable")]
+    chosen = [order[0]]
+    length = len(candidates[order[0]].unit.text)
+    for c in order[1:]:
+        if len(chosen) == MAX_UNITS or probability[c] < more:
             break
-        if (any(candidates[k][0] == index for k in chosen)
-                or length + len(unit.text) > MAX_CHARS
-                or any(_overlap(unit.text, candidates[k][1].text) >= DUPLICATE
+        unit = candidates[c]
+        if (length + len(unit.unit.text) > MAX_CHARS
+                or any(_overlaps(unit, candidates[k]) for k in chosen)
+                or any(_overlap(unit.unit.text, candidates[k].unit.text) >= DUPLICATE
                        for k in chosen)):
             continue
         chosen.append(c)
-        length += len(unit.text)
+        length += len(unit.unit.text)
     return chosen
+
+
+def _overlaps(a: features.Candidate, b: features.Candidate) -> bool:
+    return a.hit == b.hit and a.unit.start < b.unit.end and b.unit.start < a.unit.end
 
 
 def _overlap(a: str, b: str) -> float:
@@ -198,46 +285,15 @@ def _overlap(a: str, b: str) -> float:
 
 def _numbered(question: str, hits: list[Hit], chosen) -> Answer:
     """The answer with its passages renumbered in reading order: cited ones first."""
-    cited = list(dict.fromkeys(index for (index, _), _ in chosen))
+    cited = list(dict.fromkeys(candidate.hit for candidate, _ in chosen))
+    # units of one passage side by side, in the passage's order: markers never go back
+    chosen = sorted(chosen, key=lambda pair: (cited.index(pair[0].hit), pair[0].unit.start))
     order = cited + [i for i in range(len(hits)) if i not in cited]
     position = {old: new for new, old in enumerate(order)}
     renumbered = [replace(hits[old], rank=new + 1) for new, old in enumerate(order)]
-    sentences = [Sentence(position[index], unit.start, unit.end, unit.text, round(score, 6))
-                 for (index, unit), score in chosen]
+    sentences = [Sentence(position[c.hit], c.unit.start, c.unit.end, c.unit.text,
+                          round(score, 6)) for c, score in chosen]
     return Answer(question, renumbered, sentences, True)
-
-
-class Answerer:
-    """A searcher that also composes answers and says when nothing answers (index.gate)."""
-
-    def __init__(self, searcher) -> None:
-        self.searcher = searcher
-        settings = searcher.store.manifest.get("no_answer")
-        if not isinstance(settings, dict) or settings.get("method") != METHOD:
-            raise IndexUnreadable(f"l'index {searcher.store.folder} n'a pas de seuil de "
-                                  "réponse calibré : reconstruisez-le avec `ess ingest --rebuild`")
-        self.gate = Gate(settings, searcher.store.background, searcher.store.lexical)
-
-    def answer(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
-        return self.compose(question, self.searcher.search(question, k, mode))
-
-    def compose(self, question: str, hits: list[Hit]) -> Answer:
-        """The answer from given hits (the page narrows them with its filters first)."""
-        verdict = self.verdict(question, hits)
-        if not verdict:
-            return Answer(question, hits, [], False, verdict.reason)
-        query = self.searcher.query_vector(question)
-        return compose(question, hits, self.searcher.embedder, query,
-                       stored=self.searcher.passage_vector, lexical=self.searcher.store.lexical)
-
-    def verdict(self, question: str, hits: list[Hit]) -> Verdict:
-        """Does the corpus answer the question? `hits` are its closest passages."""
-        if not question.strip() or not hits:
-            return Verdict(False)
-        query = self.searcher.query_vector(question)
-        best, _ = self.searcher.store.vectors.search(query[None], 1)
-        return self.gate.verdict(question, query, float(best[0][0]),
-                                 [h.passage.text for h in hits])
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")

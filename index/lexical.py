@@ -91,6 +91,16 @@ class LexicalIndex:
             return LexicalScores(np.zeros(self.size, dtype=np.float32), 0.0)
         return LexicalScores(self._scores(known), len(known) / len(tokens))
 
+    def ceiling(self, query: str) -> float:
+        """The highest BM25 score the query could reach: each of its known tokens' idf (a
+        token's term-frequency part tends to 1 as it repeats, in these BM25 variants).
+
+        >>> index = LexicalIndex.build(["Les coopératives.", "Le crédit."])
+        >>> round(index.ceiling("coopératives et crédit"), 3) == round(2 * index.idf("cooper"), 3)
+        True
+        """
+        return float(sum(self.idf(t) for t in tokenize(query) if t in self._vocab))
+
     def knows(self, token: str, typos: int = 0) -> bool:
         """Is the token in the corpus vocabulary, or (typos=1) one edit away from a token
         that is?

@@ -19,6 +19,7 @@ A `Searcher` loads the index and its model once and then answers many queries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,20 @@ from index.text import match_form
 from index.themes import current_themes
 
 MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """One search and the evidence it computed, which the answer reuses (index.answer):
+    nothing is searched or embedded twice."""
+
+    query: str
+    hits: list[Hit]
+    vector: np.ndarray | None = None  # the query's embedding (None in lexical mode)
+    nearest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # ^ the highest cosines of the query with any passage, best first (the dense candidates)
+    cosines: dict[int, float] = field(default_factory=dict)  # row -> cosine, every candidate
+    lexical: object = None  # index.lexical.LexicalScores of every passage (None: not computed)
 
 
 class Searcher:
@@ -111,39 +126,51 @@ class Searcher:
         """The k best passages for the query, best first, without repeats; with `theme`,
         only the passages of that theme. With a reranker, the first stage's best
         max(k, reranker.depth) are reordered by it."""
+        return self.retrieve(query, k, mode, theme).hits
+
+    def retrieve(self, query: str, k: int = 5, mode: str = "hybrid",
+                 theme: str | None = None) -> Retrieval:
+        """`search`, with the evidence the search computed on the way (Retrieval)."""
         if self.reranker is None or not query.strip() or k <= 0:
             return self._search(query, k, mode, theme)
-        hits = self._search(query, max(k, self.reranker.depth), mode, theme)
-        return self.reranker.rerank(query.strip(), hits, k)
+        found = self._search(query, max(k, self.reranker.depth), mode, theme)
+        hits = self.reranker.rerank(query.strip(), found.hits, k)
+        return Retrieval(found.query, hits, found.vector, found.nearest, found.cosines,
+                         found.lexical)
 
-    def _search(self, query: str, k: int, mode: str, theme: str | None) -> list[Hit]:
-        """The first stage: `search` without the reranker."""
+    def _search(self, query: str, k: int, mode: str, theme: str | None) -> Retrieval:
+        """The first stage: `retrieve` without the reranker."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if theme is not None:
             members = self.themes.members(theme)
-            hits = self._search(query, len(self.passages), mode, None)
-            return [Hit(rank, h.score, h.passage) for rank, h in
-                    enumerate((h for h in hits if h.passage.id in members), 1)][:k]
+            every = self._search(query, len(self.passages), mode, None)
+            hits = [Hit(rank, h.score, h.passage) for rank, h in
+                    enumerate((h for h in every.hits if h.passage.id in members), 1)][:k]
+            return Retrieval(every.query, hits, every.vector, every.nearest, every.cosines,
+                             every.lexical)
         query = query.strip()
         depth = min(len(self.passages), max(self.fusion.candidates, 2 * k))
         if not query or k <= 0 or depth == 0:
-            return []
+            return Retrieval(query, [])
         if mode == "lexical":
             lexical = self.store.lexical.score(query)
             ranked = [(int(row), float(lexical.scores[row]))
                       for row in top_positive(lexical.scores, depth)]
-            return self._distinct(ranked, k)
+            return Retrieval(query, self._distinct(ranked, k), lexical=lexical)
         vector = self.query_vector(query)[None]
         scores, rows = self.store.vectors.search(vector, depth)
         dense = {int(r): float(s) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0}
+        nearest = np.array(list(dense.values()), dtype=np.float32)
         if mode == "dense":
-            return self._distinct(list(dense.items()), k)
+            return Retrieval(query, self._distinct(list(dense.items()), k), vector[0],
+                             nearest, dense)
         lexical = self.store.lexical.score(query)
         extra = [int(r) for r in top_positive(lexical.scores, depth) if int(r) not in dense]
         if extra:  # candidates only BM25 found: their cosine, computed exactly
             found = self.store.vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
             dense.update(zip(extra, (found @ vector[0]).tolist(), strict=True))
+        cosines = dict(dense)
         if self.fusion.hub_weight:  # passages close to every question weigh less
             rows = np.fromiter(dense, dtype=np.int64, count=len(dense))
             damped = np.fromiter(dense.values(), dtype=np.float32, count=len(dense))
@@ -153,8 +180,9 @@ class Searcher:
         if self.fusion.section_weight and self.store.sections is not None:
             candidates = np.fromiter(dense, dtype=np.int64, count=len(dense))
             evidence = sections.evidence(*self.store.sections, vector[0], candidates)
-        return self._distinct(fuse(dense, lexical.scores, lexical.coverage, self.fusion,
+        hits = self._distinct(fuse(dense, lexical.scores, lexical.coverage, self.fusion,
                                    evidence), k)
+        return Retrieval(query, hits, vector[0], nearest, cosines, lexical)
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         hits: list[Hit] = []

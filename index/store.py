@@ -17,6 +17,9 @@
         hubness.npy           each passage's closeness to unrelated questions (index.background)
         sections.npy          each section's mean passage vector (index.sections)
         section_of.npy        each passage's section number, -1 outside any section
+        unit_vectors.npy,     the answer units of every passage and their vectors
+        unit_spans.npy,       (index.unit_index)
+        unit_offsets.npy
       quarantine/             uploads the page refused (ingest.upload), kept for a person to
                               look at; never pruned, never read as part of the corpus
 
@@ -40,14 +43,16 @@ import numpy as np
 
 from index import background as background_part
 from index import sections as sections_part
+from index import unit_index
 from index import vectors as vector_index
 from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
 from index.lexical import LexicalIndex
 from index.records import Passage
 from index.table import PassageTable
 from index.themes import ThemeIndex
+from index.unit_index import UnitIndex
 
-FORMAT = 3  # 3: background.npy and hubness.npy, the gate of index.gate
+FORMAT = 4  # 3: background.npy and hubness.npy; 4: the units' vectors (index.unit_index)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
@@ -68,12 +73,17 @@ class Store:
     background: np.ndarray  # the background questions' vectors
     hubness: np.ndarray  # one value per passage, in passage order
     sections: tuple | None = None  # (centroids, each passage's section) of index.sections
+    units: UnitIndex | None = None  # the answer units and their vectors
 
 
 def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical: LexicalIndex,
           manifest: dict, themes: ThemeIndex | None, background: np.ndarray,
-          hubness: np.ndarray, sections: tuple | None = None) -> Path:
-    """Write a complete build, then make it current. Returns the build folder."""
+          hubness: np.ndarray, sections: tuple | None = None,
+          units: tuple | None = None) -> Path:
+    """Write a complete build, then make it current. Returns the build folder.
+
+    `units` is (vectors, spans, offsets) of index.unit_index.
+    """
     if not len(passages) == len(vectors) == len(hubness):
         raise ValueError("one vector and one hubness per passage")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -87,6 +97,9 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical
         background_part.save(tmp, background, hubness)
         if sections is not None:
             sections_part.save(tmp, *sections)
+        if units is not None:
+            unit_index.save(tmp, *units)
+        _sync(tmp)
         os.rename(tmp, index_dir / name)
         pointer = index_dir / f".{CURRENT}.{name}"
         pointer.write_text(name + "\n", encoding="utf-8")
@@ -114,7 +127,6 @@ def _write_parts(folder: Path, passages: list[Passage], vectors: np.ndarray,
         themes.save(folder)
     (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                    encoding="utf-8")
-    _sync(folder)
 
 
 def current(index_dir: Path) -> Path:
@@ -208,8 +220,16 @@ def load(index_dir: Path) -> Store:
                                  or sections[0].shape[1:] != (vectors.d,)):
         raise IndexUnreadable(f"les sections de {folder} ne vont pas avec ses passages : "
                               f"{REBUILD}")
+    try:
+        units = UnitIndex.load(folder)
+    except (OSError, ValueError):
+        raise IndexUnreadable(f"les phrases de {folder} sont absentes ou abîmées : "
+                              f"{REBUILD}") from None
+    if units.passages != len(passages) or units.vectors.shape[1] != vectors.d:
+        raise IndexUnreadable(f"les phrases de {folder} ne vont pas avec ses passages : "
+                              f"{REBUILD}")
     return Store(folder, manifest, passages, vectors, lexical, themes, background, hubness,
-                 sections)
+                 sections, units)
 
 
 def _prune(index_dir: Path, keep: set[str]) -> None:

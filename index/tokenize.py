@@ -50,15 +50,29 @@ def _stemmer():
     return Stemmer.Stemmer("french")
 
 
+class _Folded(dict):
+    """Each character's compatibility decomposition without its combining marks, made
+    when first met. NFKD decomposes character by character, so folding a text one
+    character at a time (str.translate) equals folding it whole, several times faster."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        folded = self[code] = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return folded
+
+
+_FOLDED = _Folded()
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics.
 
     >>> fold("Égalité, ŒUVRE et « coopération »")
     'egalite, oeuvre et « cooperation »'
+    >>> fold("ﬁnancière Ǆ")  # ligatures decomposed as NFKD does
+    'financiere dz'
     """
-    text = text.lower().replace("œ", "oe").replace("æ", "ae")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return text.lower().replace("œ", "oe").replace("æ", "ae").translate(_FOLDED)
 
 
 def words(text: str) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index import background, embed, gate, sections, store
+from index import background, embed, gate, sections, store, unit_index
 from index.config import SplitConfig
 from index.embed import Embedder, canonical_name, info
 from index.errors import CorpusError
@@ -120,7 +120,8 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
                                  for k in vector_settings} != vector_settings:
         previous = None  # another model or other splitting: no vector to reuse
     changes = compare(previous["files"], files) if previous else None
-    if changes is not None and changes.none and previous.get("settings") == settings:
+    if (changes is not None and changes.none and previous.get("settings") == settings
+            and previous.get("format") == store.FORMAT):
         return BuildReport(store.current(index_dir), len(documents), previous["passages"],
                            time.perf_counter() - began, skipped, repaired, changes, 0,
                            written=False)
@@ -141,8 +142,14 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
             if key in ("query_prefix", "passage_prefix"))
         known = reusable_vectors(index_dir) if same_prompts else {}
         try:
-            vectors, embedded = _vectors(remote or embedder, passages, known, batch_size,
-                                         show_progress)
+            vectors, embedded = _vectors(remote or embedder,
+                                         [embedding_text(p) for p in passages], known,
+                                         batch_size, show_progress)
+            with stages("embed_units"):
+                pieces = unit_index.cut(passages)
+                unit_vectors, units_embedded = _unit_vectors(remote or embedder, pieces,
+                                                             vectors, known, batch_size,
+                                                             show_progress)
         finally:
             if remote is not None:
                 remote.close()
@@ -152,7 +159,7 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         unrelated = background.embed(embedder)
         hubness = background.hubness(vectors, unrelated)
         no_answer = gate.calibrate(unrelated, background.questions(),
-                                   background.best_cosines(vectors, unrelated), lexical)
+                                   background.best_cosines(vectors, unrelated))
     with stages("themes"):
         themes = build_themes(catalogue, passages, vectors, embedder)
     manifest = {
@@ -163,6 +170,8 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
         "lexical": lexical.settings(),
         "fusion": fusion.to_dict(),
         "no_answer": no_answer,
+        "units": {"version": unit_index.VERSION, "count": len(pieces.texts),
+                  "embedded": units_embedded},
         "hubness": {"k": background.HUB_K, "background_questions": len(unrelated)},
         "themes": {"catalogue": themes.catalogue, "sha256": themes.sha256,
                    "count": len(themes.themes)},
@@ -175,7 +184,8 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
     }
     with stages("write"):
         folder = store.write(index_dir, passages, vectors, lexical, manifest, themes, unrelated,
-                             hubness, sections.build(passages, vectors))
+                             hubness, sections.build(passages, vectors),
+                             (unit_vectors, pieces.spans, pieces.offsets))
     sources = dict.fromkeys(files, 0)
     for passage in passages:
         sources[passage.source] += 1
@@ -210,8 +220,9 @@ def _inputs_sha256(corpus: Path, catalogue: Path | None) -> str:
     return digest.hexdigest()
 
 
-def _vectors(embedder, passages, known, batch_size, show_progress):
-    """Every passage's vector: the previous build's when it has it, else embedded now.
+def _vectors(embedder, texts, known, batch_size, show_progress, noun="passages"):
+    """The vector of each text the model reads: the previous build's when it has it,
+    else embedded now.
 
     Each distinct text is embedded once: the same article or boilerplate sentence
     repeated across files (« Article abrogé. ») shares one vector. Returns the
@@ -219,32 +230,48 @@ def _vectors(embedder, passages, known, batch_size, show_progress):
     """
     import numpy as np
 
-    vectors = np.empty((len(passages), embedder.dim), dtype=np.float32)
+    vectors = np.empty((len(texts), embedder.dim), dtype=np.float32)
     todo: dict[str, list[int]] = {}  # text to embed -> rows that take its vector
-    for row, passage in enumerate(passages):
-        text = embedding_text(passage)
+    for row, text in enumerate(texts):
         vector = known.get(vector_key(text))
         if vector is not None:
             vectors[row] = vector
         else:
             todo.setdefault(text, []).append(row)
-    fresh = _embed(embedder, list(todo), batch_size, show_progress)
+    fresh = _embed(embedder, list(todo), batch_size, show_progress, noun)
     for vector, rows in zip(fresh if todo else (), todo.values(), strict=True):
         vectors[rows] = vector
     return vectors, len(todo)
 
 
+def _unit_vectors(embedder, pieces, vectors, known, batch_size, show_progress):
+    """The vector of every answer unit (index.unit_index): its passage's when the unit is
+    the whole passage, else reused or embedded as `_vectors` does."""
+    import numpy as np
+
+    out = np.empty((len(pieces.texts), vectors.shape[1]), dtype=np.float32)
+    whole = np.array([text is None for text in pieces.texts], dtype=bool)
+    out[whole] = vectors[pieces.owners[whole]]
+    rest = np.flatnonzero(~whole)
+    fresh, embedded = _vectors(embedder, [pieces.texts[i] for i in rest], known, batch_size,
+                               show_progress, "phrases")
+    out[rest] = fresh
+    return out, embedded
+
+
 # tqdm's own format is English ("it/s", "?") and writes decimals with a point.
-PROGRESS = "{desc} : {percentage:3.0f} % |{bar}| {n_fmt} / {total_fmt} passages [{elapsed}]"
+PROGRESS = "{desc} : {percentage:3.0f} % |{bar}| {n_fmt} / {total_fmt} NOUN [{elapsed}]"
 CLUSTER_PROGRESS = "{desc} : {percentage:3.0f} % |{bar}| {n_fmt} / {total_fmt} lots [{elapsed}]"
 
 
-def _embed(embedder: Embedder, texts: list[str], batch_size: int, show_progress: bool):
+def _embed(embedder: Embedder, texts: list[str], batch_size: int, show_progress: bool,
+           noun: str = "passages"):
     from tqdm import tqdm
 
     if not texts:
         return None
-    bar = {"total": len(texts), "desc": "Calcul des vecteurs", "bar_format": PROGRESS}
+    bar = {"total": len(texts), "desc": "Calcul des vecteurs",
+           "bar_format": PROGRESS.replace("NOUN", noun)}
     if getattr(embedder, "progress_unit", None) == "lots":  # ingest.cluster: batches done
         bar = {"total": -(-len(texts) // batch_size), "bar_format": CLUSTER_PROGRESS,
                "desc": f"Calcul des vecteurs sur la grappe {embedder.address}"}

@@ -50,23 +50,64 @@ def compare(before: dict[str, str], after: dict[str, str]) -> Changes:
 
 
 def previous_manifest(index_dir: Path) -> dict | None:
-    """The manifest of the index's current build, or None if it has no usable one."""
+    """The manifest of the index's current build, or None if it has none that can be read.
+
+    A build of an older format is read too (its vectors can be reused: `reusable_vectors`);
+    its `format` tells the ingest that it must be written again."""
+    import json
+
     try:
-        return store.read_manifest(store.current(index_dir))
+        folder = store.current(index_dir)
     except EssError:
         return None
+    try:
+        return store.read_manifest(folder)
+    except EssError:
+        try:
+            manifest = json.loads((folder / store.MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        old = isinstance(manifest, dict) and isinstance(manifest.get("format"), int)
+        return manifest if old and manifest["format"] < store.FORMAT else None
 
 
 def reusable_vectors(index_dir: Path) -> dict[str, object]:
-    """The previous build's vectors by `vector_key`; empty if it cannot be read."""
-    try:
-        built = store.load(index_dir)
-    except EssError:
-        return {}
-    vectors = built.vectors.reconstruct_n(0, built.vectors.ntotal)
-    from ingest.build import embedding_text
+    """The previous build's vectors, its passages' and its answer units', by `vector_key`;
+    empty if it cannot be read.
 
-    return {vector_key(embedding_text(p)): vectors[row] for row, p in enumerate(built.passages)}
+    A build of an older format lends its passages' vectors too (an upgrade embeds only
+    what the older format lacked), so it is read part by part rather than loaded whole.
+    """
+    import faiss
+    import numpy as np
+
+    from index.table import PassageTable
+    from index.text import with_context
+    from index.unit_index import UnitIndex
+
+    try:
+        folder = store.current(index_dir)
+        passages = PassageTable(folder / store.PASSAGES)
+        vectors = faiss.read_index(str(folder / store.VECTORS))
+        if vectors.ntotal != len(passages):
+            return {}
+        matrix = vectors.reconstruct_n(0, vectors.ntotal)
+    except (EssError, OSError, RuntimeError):
+        return {}
+    known = {vector_key(with_context(p.section, p.text)): matrix[row]
+             for row, p in enumerate(passages)}
+    try:
+        units = UnitIndex.load(folder)
+    except (OSError, ValueError):
+        return known
+    if units.passages != len(passages) or units.vectors.shape[1] != matrix.shape[1]:
+        return known
+    for row, passage in enumerate(passages):
+        first = int(units.offsets[row])
+        for offset, unit in enumerate(units.of(row, passage.text)):
+            known[vector_key(with_context(passage.section, unit.text))] = np.asarray(
+                units.vectors[first + offset], dtype=np.float32)
+    return known
 
 
 def vector_key(text: str) -> str:

@@ -346,7 +346,7 @@ def test_eval_json(index_dir, questions, capsys):
 # --- answer ----------------------------------------------------------------------------
 
 
-ANSWER_KEYS = {"question", "answered", "answer", "sentences", "results"}
+ANSWER_KEYS = {"question", "answered", "answer", "reason", "sentences", "results"}
 
 
 def test_answer_json_contract(index_dir, capsys):
