@@ -225,7 +225,7 @@ class Answerer:
             read, hits, np.asarray(nearest), float((store.background @ vector).max()),
             self.background, bm25, best / ceiling if ceiling > 0 else 0.0,
             [float(h.score) for h in hits], float(store.hubness[rows[0]]), held, ranked,
-            store.lexical)
+            store.lexical, float(unit_table[:, 0].max()) if len(candidates) else 0.0)
         unknown = [name for name in _names_as_written(question)
                    if (tokens := tokenize(name)) and not all(store.lexical.knows(t, typos=1)
                                                               for t in tokens)]

@@ -41,7 +41,7 @@ UNIT_FEATURES = [
     "ucos", "ucos_gap", "ucos_rank", "ucos_rel", "held", "held_gap", "held_rank",
     "held_count", "bigrams", "echo", "window", "chars", "sentences", "position", "opens",
     "whole", "prank", "pcos", "pcos_gap", "pbm25", "pheld", "gives", "new_names", "digits",
-    "question_tokens", *(f"lang_{lang}" for lang in LANGUAGES),
+    "question_tokens", "ucos_z", "rare_held", *(f"lang_{lang}" for lang in LANGUAGES),
     *(f"asks_{kind}" for kind in KINDS),
 ]
 QUESTION_FEATURES = [
@@ -49,7 +49,7 @@ QUESTION_FEATURES = [
     "cos1", "cos_gap", "cos_spread", "cos_z", "bgmax", "cos_bg", "bm25", "bm25_gap",
     "top_held", "top5_held", "unit_held", "names", "names_unknown", "names_missing",
     "numbers_missing", "gives3", "fused1", "fused_gap", "hub1", "unit_p1", "unit_p2",
-    "unit_gap", *(f"asks_{kind}" for kind in KINDS),
+    "unit_gap", "ucos1", "ucos1_bg", "rarest_missing", *(f"asks_{kind}" for kind in KINDS),
 ]
 
 
@@ -73,6 +73,14 @@ class Question:
                    np.array([lexical.idf(t) for t in tokens], dtype=np.float64),
                    np.array([lexical.knows(t) for t in tokens], dtype=bool),
                    asked(text), names(text), len(content_words(text)))
+
+    def rarest(self, tokens: set[str]) -> float:
+        """The rarity of the rarest question token among `tokens`, over the rarest's."""
+        top = float(self.weights.max()) if len(self.weights) else 0.0
+        if not top:
+            return 0.0
+        return max((float(w) for t, w in zip(self.tokens, self.weights, strict=True)
+                    if t in tokens), default=0.0) / top
 
     def held(self, tokens: set[str]) -> float:
         """The rarity-weighted share of the question's tokens among `tokens`."""
@@ -162,8 +170,8 @@ def unit_rows(question: Question, cands: list[Candidate], hits: list[Hit],
             - passage_cosines[c.hit], bm25[c.hit], pheld[c.hit],
             float(gives(question.kind, text, question.names)),
             len(unit_names - question.names), float(bool(_DIGITS.search(text))),
-            len(question.tokens), *_one_hot(question.lang, LANGUAGES),
-            *_one_hot(question.kind, KINDS),
+            len(question.tokens), 0.0, question.rarest(tokens),
+            *_one_hot(question.lang, LANGUAGES), *_one_hot(question.kind, KINDS),
         ])
     table = np.array(rows, dtype=np.float64)
     held_array = np.array(held)
@@ -171,13 +179,14 @@ def unit_rows(question: Question, cands: list[Candidate], hits: list[Hit],
     table[:, 2] = _ranks(ucos)
     table[:, 5] = held_array.max() - held_array
     table[:, 6] = _ranks(held_array)
+    table[:, UNIT_FEATURES.index("ucos_z")] = (ucos - ucos.mean()) / (ucos.std() or 1.0)
     return table
 
 
 def question_row(question: Question, hits: list[Hit], nearest: np.ndarray,
                  bgmax: float, background: dict, bm25: list[float], bm25_top: float,
                  fused: list[float], hub1: float, unit_held: float,
-                 unit_p: np.ndarray, lexical) -> np.ndarray:
+                 unit_p: np.ndarray, lexical, unit_cos1: float = 0.0) -> np.ndarray:
     """The row of QUESTION_FEATURES.
 
     `nearest`: the query's highest cosines with any passage, best first; `bgmax`: its
@@ -185,7 +194,8 @@ def question_row(question: Question, hits: list[Hit], nearest: np.ndarray,
     own best cosines on this index, {language: [mean, std]} (index.gate); `bm25`: the
     hits' BM25 over the query's best; `bm25_top`: the best BM25 over what the query's
     tokens could reach at most; `fused`: the hits' fused scores; `unit_p`: each candidate
-    unit's probability of holding the answer, best first.
+    unit's probability of holding the answer, best first; `unit_cos1`: the best
+    candidate unit's cosine with the question.
     """
     cos1 = float(nearest[0]) if len(nearest) else 0.0
     cos2 = float(nearest[1]) if len(nearest) > 1 else cos1
@@ -214,5 +224,7 @@ def question_row(question: Question, hits: list[Hit], nearest: np.ndarray,
         sum(1 for n in numbers if n not in " ".join(texts)),
         float(any(gives(question.kind, t, question.names) for t in texts[:3])),
         fused[0] if fused else 0.0, fused[0] - fused[1] if len(fused) > 1 else 0.0,
-        hub1, p1, p2, p1 - p2, *_one_hot(question.kind, KINDS),
+        hub1, p1, p2, p1 - p2, unit_cos1, unit_cos1 - bgmax,
+        question.rarest(set(question.tokens) - all_tokens),
+        *_one_hot(question.kind, KINDS),
     ], dtype=np.float64)

@@ -87,26 +87,26 @@ def from_lightgbm(booster, name: str, meta: dict | None = None) -> dict:
     trees, depth = [], 1
     for info in dump["tree_info"]:
         nodes = {"feature": [], "threshold": [], "left": [], "right": [], "value": []}
-
-        def add(node: dict, level: int) -> int:
-            nonlocal depth
-            depth = max(depth, level)
-            at = len(nodes["feature"])
-            for key in nodes:
-                nodes[key].append(0)
-            if "leaf_value" in node or "split_feature" not in node:
-                nodes["feature"][at] = -1
-                nodes["value"][at] = float(node.get("leaf_value", 0.0))
-                return at
-            if node.get("decision_type", "<=") != "<=":
-                raise ValueError("only numerical splits are supported")
-            nodes["feature"][at] = int(node["split_feature"])
-            nodes["threshold"][at] = float(node["threshold"])
-            nodes["left"][at] = add(node["left_child"], level + 1)
-            nodes["right"][at] = add(node["right_child"], level + 1)
-            return at
-
-        add(info["tree_structure"], 1)
+        depth = max(depth, _flatten(info["tree_structure"], nodes, 1))
         trees.append(nodes)
     return {"format": FORMAT, "name": name, "features": list(dump["feature_names"]),
             "depth": depth, "trees": trees, "meta": meta or {}}
+
+
+def _flatten(node: dict, nodes: dict, level: int) -> int:
+    """Append `node` and its subtree to the flat arrays `nodes`; the subtree's depth."""
+    at = len(nodes["feature"])
+    for key in nodes:
+        nodes[key].append(0)
+    if "leaf_value" in node or "split_feature" not in node:
+        nodes["feature"][at] = -1
+        nodes["value"][at] = float(node.get("leaf_value", 0.0))
+        return level
+    if node.get("decision_type", "<=") != "<=":
+        raise ValueError("only numerical splits are supported")
+    nodes["feature"][at] = int(node["split_feature"])
+    nodes["threshold"][at] = float(node["threshold"])
+    nodes["left"][at] = len(nodes["feature"])
+    deep = _flatten(node["left_child"], nodes, level + 1)
+    nodes["right"][at] = len(nodes["feature"])
+    return max(deep, _flatten(node["right_child"], nodes, level + 1))

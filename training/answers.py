@@ -347,9 +347,9 @@ def _fill_unit_columns(x_q, owners, probabilities, names) -> None:
 
 def _weights(data: dict) -> np.ndarray:
     """Each source weighs its share, whatever its number of rows: PIAF's halves (with and
-    without the article) 0.6, the bundled corpus's answerable questions 0.2, its
-    unanswerable ones 0.2."""
-    shares = {("piaf", 1): 0.3, ("piaf", 0): 0.3, ("seed", 1): 0.2, ("none", 0): 0.2}
+    without the article) 0.25 each, the bundled corpus's answerable questions 0.25, its
+    unanswerable ones 0.25 (the bundled corpus is the first user)."""
+    shares = {("piaf", 1): 0.25, ("piaf", 0): 0.25, ("seed", 1): 0.25, ("none", 0): 0.25}
     sources, labels = data["question_sources"], data["question_labels"]
     weights = np.zeros(len(labels))
     for (source, label), share in shares.items():
