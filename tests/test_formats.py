@@ -155,6 +155,6 @@ def test_strict_ingest_refuses_unreadable_files_and_writes_nothing(corpus, tmp_p
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("Erreur : 3 fichier(s) illisible(s) et --strict : ")
     assert "scan.pdf (PDF sans couche de texte" in err
-    assert not (tmp_path / "index").exists()
+    assert [p.name for p in (tmp_path / "index").iterdir()] == ["ingest.lock"]  # no build
     assert main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"]) == 0
     assert capsys.readouterr().err.count("Ignoré : ") == 3
