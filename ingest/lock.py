@@ -74,12 +74,17 @@ def building(index_dir: Path, wait: bool = True,
             lock.acquire()
     except OSError as exc:
         log.warning("lock of %s: %r", index_dir, exc)
-        raise IndexUnwritable(f"impossible d'écrire l'index dans {index_dir} "
-                              f"({exc.strerror or exc}) : indiquez avec --index un dossier "
-                              "où vous pouvez écrire") from None
+        raise IndexUnwritable(f"impossible d'écrire l'index dans {index_dir} ({_french(exc)}) : "
+                              "indiquez avec --index un dossier où vous pouvez écrire") from None
     held.add(key)
     try:
         yield
     finally:
         held.discard(key)
         lock.release()
+
+
+def _french(exc: OSError) -> str:
+    from ingest.read import os_reason
+
+    return os_reason(exc)

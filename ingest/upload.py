@@ -26,7 +26,7 @@ from pathlib import Path
 
 from index.errors import EssError
 from ingest.lock import building
-from ingest.read import SUFFIXES
+from ingest.read import REMOVE, SUFFIXES
 
 MAX_UPLOAD_MB = 20
 QUARANTINE = "quarantine"  # INDEX_DIR/quarantine/: the uploads that could not be used
@@ -122,6 +122,7 @@ def _add(corpus: Path, index_dir: Path, name: str, data: bytes, model: str | Non
         summary = report.changes.summary() if report.changes else "index reconstruit"
         return Added(source, passages, summary)
     reason = skipped or "aucun passage de texte n'en a été tiré (il ne contient que des titres ?)"
+    reason = reason.replace(REMOVE, "")  # set aside below: not in the folder to remove any more
     _quarantine(saved, data, index_dir, reason)
     if skipped is None and report.written:  # the new build lists the file: build without it
         _update(corpus, index_dir, model, source)

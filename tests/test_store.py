@@ -5,10 +5,8 @@ Fast unit tests: every build uses the FakeEmbedder from conftest, never the real
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -216,8 +214,8 @@ def test_unwritable_index_folder(tmp_path):
     with pytest.raises(IndexUnwritable) as caught:
         build(corpus, index_dir, embedder=FakeEmbedder(), show_progress=False)
     assert str(caught.value) == (
-        f"impossible d'écrire l'index dans {index_dir} ({os.strerror(errno.ENOTDIR)}) : "
-        "indiquez avec --index un dossier où vous pouvez écrire")
+        f"impossible d'écrire l'index dans {index_dir} (un élément du chemin n'est pas un "
+        "dossier) : indiquez avec --index un dossier où vous pouvez écrire")
 
 
 def test_no_index_is_index_missing(tmp_path):
