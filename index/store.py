@@ -174,15 +174,17 @@ def load(index_dir: Path) -> Store:
     """Load the current build, checking that its parts agree with each other.
 
     A build removed while it loads (replaced, and pruned, since CURRENT was read) gives
-    way to the build now current.
+    way to the build now current: its optional parts (themes, sections) may have gone
+    before they were read.
     """
     folder = current(index_dir)
     try:
-        return load_build(folder)
+        loaded = load_build(folder)
     except IndexUnreadable:
         if folder.is_dir() or current(index_dir) == folder:
             raise
         return load_build(current(index_dir))
+    return loaded if folder.is_dir() else load_build(current(index_dir))
 
 
 def load_build(folder: Path) -> Store:

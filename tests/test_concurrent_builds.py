@@ -267,26 +267,31 @@ def test_a_loaded_searcher_answers_after_its_build_is_removed(indexed, monkeypat
     assert old.search("semences", 5, mode="lexical") == []  # its own build: no b.md
 
 
-def test_a_build_removed_while_it_loads_gives_way_to_the_new_one(indexed, monkeypatch):
+@pytest.mark.parametrize("step", [
+    (store, "read_manifest"),  # the first step: the rest of the build is missing
+    (store.sections_part, "load"),  # the last: only the optional sections are missing
+], ids=["first step", "last step"])
+def test_a_build_removed_while_it_loads_gives_way_to_the_new_one(indexed, monkeypatch, step):
     corpus, index_dir = indexed
     first = store.current(index_dir)
     (corpus / "b.md").write_text(SEMENCES, encoding="utf-8")
-    read_manifest, loads = store.read_manifest, []
+    original, loads = getattr(*step), []
 
     def switched_meanwhile(folder):
         loads.append(folder)
         if len(loads) == 1:  # CURRENT was read, then a build replaced it and removed it
-            monkeypatch.setattr(store, "read_manifest", read_manifest)
+            monkeypatch.setattr(*step, original)
             monkeypatch.setenv("ESS_KEEP_BUILDS_SECONDS", "0")
             build(corpus, index_dir, embedder=FakeEmbedder(), show_progress=False)
-        return read_manifest(folder)
+        return original(folder)
 
-    monkeypatch.setattr(store, "read_manifest", switched_meanwhile)
+    monkeypatch.setattr(*step, switched_meanwhile)
     loaded = store.load(index_dir)
     assert loads == [first]
     assert not first.exists()
     assert loaded.folder == store.current(index_dir) != first
     assert sorted({p.source for p in loaded.passages}) == ["a.md", "b.md"]
+    assert loaded.sections is not None
 
 
 # --- two `ess api` replicas over one index folder while builds switch --------------------
