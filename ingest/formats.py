@@ -18,7 +18,7 @@ a Word file's unzipped size before unzipping, a PDF's page count before extracti
 an HTML page's nesting before building its tree, and the extracted text's length.
 
 A file whose bytes are not of the kind its name says (an image named .pdf, a text named
-.docx) is told so (« n'est pas un PDF »), not called damaged: the first bytes are
+.docx) is told so (« ce n'est pas un PDF »), not called damaged: the first bytes are
 checked before any parser runs. Every reason says what to do; the parser's own error
 stays in the log (the UnreadableFile's cause).
 """

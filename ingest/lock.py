@@ -51,7 +51,9 @@ def building(index_dir: Path, wait: bool = True,
     When another process (or thread) holds it: with `wait`, say so once through `on_wait`
     (a log line without it) and wait for it; without, raise IndexBusy at once, the index
     untouched. The index folder is created if needed (the lock lives in it, and stays
-    there: a waiter must find the file it waits on).
+    there, even after a first build that failed: a waiter blocked on a removed lock file
+    would hold a lock no newcomer sees, and two builds would run at once; tried, and
+    caught by a test).
     """
     from filelock import FileLock, Timeout
 

@@ -440,12 +440,11 @@ def _catalogue(root: Path, follow_links: bool) -> tuple[dict[str, str], list[Ski
                 return {}, [Skipped(CATALOGUE, OUTSIDE.format(what="fichier"))]
         return catalogue_titles(root, strict=True), []
     except (OSError, UnreadableFile) as exc:
-        reason = (f"illisible ({os_reason(exc)})" if isinstance(exc, OSError) else str(exc))
+        unreadable = isinstance(exc, OSError)
+        reason = (f"illisible ({os_reason(exc)})" if unreadable else "illisible comme texte")
+        fix = _fix(exc) if unreadable else "enregistrez-le en UTF-8"
         return {}, [Skipped(CATALOGUE, f"{reason} : les titres de son tableau ne sont pas "
-                                       "repris ; "
-                                       + (_fix(exc) if isinstance(exc, OSError)
-                                          else "enregistrez-le en UTF-8"),
-                            repr(exc))]
+                                       f"repris ; {fix}", repr(exc))]
 
 
 def catalogue_titles(root: Path, strict: bool = False) -> dict[str, str]:
