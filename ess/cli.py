@@ -1,6 +1,8 @@
 """`ess`: the command line. It parses arguments, calls the library, prints results.
 
     ess ingest [CORPUS_DIR] [--index DIR] [--model M] [--rebuild] [--vectors KIND] [--quiet]
+               [--no-wait]   (refuse at once while another ingest updates the index)
+               [--follow-links]   (read links that lead out of the corpus folder)
                [--cluster tcp://HOST:8786]   (or $ESS_CLUSTER: embed on a Dask cluster)
                [--batch-size N]   (passages embedded at once: 32; more for a GPU)
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--reranker M] [--json]
@@ -80,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("--batch-size", type=_positive, default=None, metavar="N",
                         help="passages calculés ensemble, un lot par tâche sur la grappe "
                              "(défaut : 32 ; 256 ou plus pour un GPU)")
+    ingest.add_argument("--no-wait", action="store_true",
+                        help="échouer aussitôt (statut 1, index inchangé) si un autre ingest "
+                             "met à jour l'index, au lieu d'attendre qu'il ait fini")
+    ingest.add_argument("--follow-links", action="store_true",
+                        help="suivre aussi les liens symboliques qui sortent du dossier du "
+                             "corpus (ignorés par défaut)")
     ingest.add_argument("--quiet", action="store_true", help="sans barre de progression")
     ingest.set_defaults(run=_ingest)
 
@@ -227,20 +235,25 @@ def _ingest(args) -> int:
     from ingest.cluster import cluster_address
 
     ingest_and_report(config, show_progress=not args.quiet, rebuild=args.rebuild,
-                      strict=args.strict, cluster=cluster_address(args.cluster))
+                      strict=args.strict, cluster=cluster_address(args.cluster),
+                      wait=not args.no_wait, follow_links=args.follow_links)
     return 0
 
 
 def ingest_and_report(config: Config, show_progress: bool = True, rebuild: bool = False,
-                      strict: bool = False, cluster: str | None = None):
+                      strict: bool = False, cluster: str | None = None, wait: bool = True,
+                      follow_links: bool = False):
     """Build `config.index` from `config.corpus` and say what was done (`ess ingest`, and
-    `ess serve` when there is no index yet)."""
+    `ess serve` when there is no index yet). While another ingest updates the index, say
+    so and wait for it (or, without `wait`, an IndexBusy error)."""
     from ingest.build import build
 
     report = build(config.corpus, config.index, model=config.model, split=config.split,
                    batch_size=config.batch_size, fusion=config.fusion,
                    show_progress=show_progress, rebuild=rebuild, strict=strict,
-                   vector_kind=config.vector_kind, cluster=cluster)
+                   vector_kind=config.vector_kind, cluster=cluster, wait=wait,
+                   follow_links=follow_links,
+                   on_wait=lambda message: print(message, file=sys.stderr, flush=True))
     for skipped in report.skipped:
         print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
     for note in report.repaired:

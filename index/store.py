@@ -22,10 +22,20 @@
         unit_offsets.npy
       quarantine/             uploads the page refused (ingest.upload), kept for a person to
                               look at; never pruned, never read as part of the corpus
+      ingest.lock             the lock every ingest and upload holds while it builds
+                              (ingest.lock): one build at a time
 
 A build is written in a hidden temporary folder, renamed, and only then made
 current by replacing CURRENT: a build that fails or is killed midway leaves the
 previous one in use.
+
+A replaced build stays on disk for ESS_KEEP_BUILDS_SECONDS (600 s by default; the file
+`.retired` in it marks when it was replaced), then the next build removes it: another
+process (an API replica, the page) that read CURRENT just before the switch still finds
+the build it is loading. A loaded build does not need its folder any more on Linux and
+macOS (its vectors are in memory, its passages and arrays mapped, and a mapped file
+lives on until it is unmapped), so a reader holding an old build keeps answering from it
+after its removal; a reader whose build is removed while it loads loads the new one.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +56,7 @@ from index import background as background_part
 from index import sections as sections_part
 from index import unit_index
 from index import vectors as vector_index
-from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable
+from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable, SettingError
 from index.lexical import LexicalIndex
 from index.records import Passage
 from index.table import PassageTable
@@ -58,6 +69,9 @@ MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 REBUILD = "reconstruisez-le avec `ess ingest --rebuild`"
+RETIRED = ".retired"  # in a replaced build: its modification time is when it was replaced
+KEEP_BUILDS = "ESS_KEEP_BUILDS_SECONDS"
+KEEP_SECONDS = 600.0  # how long a replaced build stays on disk by default
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,7 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical
     tmp = index_dir / f".tmp-{name}"
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
+        previous = _current_name(index_dir)
         tmp.mkdir()
         _write_parts(tmp, passages, vectors, lexical, themes,
                      {"format": FORMAT, **manifest, "passages": len(passages)})
@@ -104,6 +119,7 @@ def write(index_dir: Path, passages: list[Passage], vectors: np.ndarray, lexical
         pointer = index_dir / f".{CURRENT}.{name}"
         pointer.write_text(name + "\n", encoding="utf-8")
         os.replace(pointer, index_dir / CURRENT)
+        _retire(index_dir, previous)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise IndexUnwritable(f"impossible d'écrire l'index dans {index_dir} "
@@ -167,10 +183,26 @@ def read_manifest(folder: Path) -> dict:
 
 
 def load(index_dir: Path) -> Store:
-    """Load the current build, checking that its parts agree with each other."""
+    """Load the current build, checking that its parts agree with each other.
+
+    A build removed while it loads (replaced, and pruned, since CURRENT was read) gives
+    way to the build now current: its optional parts (themes, sections) may have gone
+    before they were read.
+    """
+    folder = current(index_dir)
+    try:
+        loaded = load_build(folder)
+    except IndexUnreadable:
+        if folder.is_dir() or current(index_dir) == folder:
+            raise
+        return load_build(current(index_dir))
+    return loaded if folder.is_dir() else load_build(current(index_dir))
+
+
+def load_build(folder: Path) -> Store:
+    """Load one build folder (`load` loads the current one)."""
     import faiss
 
-    folder = current(index_dir)
     manifest = read_manifest(folder)
     try:
         passages = PassageTable(folder / PASSAGES)
@@ -232,14 +264,73 @@ def load(index_dir: Path) -> Store:
                  sections, units)
 
 
-def _prune(index_dir: Path, keep: set[str]) -> None:
-    """Remove older builds and leftovers of interrupted ones (keeping the previous build
-    would only matter to a reader mid-load, and loading takes milliseconds)."""
+def keep_seconds(environ=os.environ) -> float:
+    """How long a replaced build stays on disk: ESS_KEEP_BUILDS_SECONDS, else 600.
+
+    >>> keep_seconds({}), keep_seconds({"ESS_KEEP_BUILDS_SECONDS": "0"})
+    (600.0, 0.0)
+    >>> keep_seconds({"ESS_KEEP_BUILDS_SECONDS": "dix"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    index.errors.SettingError: ESS_KEEP_BUILDS_SECONDS vaut « dix » : indiquez un nombre ...
+    """
+    raw = environ.get(KEEP_BUILDS, "").strip()
+    if not raw:
+        return KEEP_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise SettingError(f"{KEEP_BUILDS} vaut « {raw} » : indiquez un nombre de secondes, "
+                           f"0 ou plus (défaut : {KEEP_SECONDS:g})")
+    return seconds
+
+
+def _current_name(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / CURRENT).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _retire(index_dir: Path, name: str | None) -> None:
+    """Mark the build just replaced with the time it stopped being current."""
+    if name and "/" not in name and (index_dir / name).is_dir():
+        try:
+            (index_dir / name / RETIRED).touch()
+        except OSError:  # its folder's own time stands in (_prune)
+            pass
+
+
+def _prune(index_dir: Path, keep: set[str], seconds: float | None = None) -> None:
+    """Remove the builds replaced more than `seconds` ago (ESS_KEEP_BUILDS_SECONDS), and
+    the leftovers of interrupted builds.
+
+    A replaced build is kept for a while: a reader in another process may have read
+    CURRENT just before the switch and be loading it. A build folder never made current
+    (a build killed between its rename and the switch) was never read: it goes at once.
+    Builds run one at a time (ingest.lock), so no leftover here is another's work.
+    """
+    if seconds is None:
+        try:
+            seconds = keep_seconds()
+        except SettingError:
+            seconds = KEEP_SECONDS
+    now = time.time()
+    keep = keep | {_current_name(index_dir)}
     for entry in index_dir.iterdir():
         if entry.name in keep or entry.name == CURRENT:
             continue
-        if entry.name.startswith(("build-", ".tmp-build-")) and entry.is_dir():
+        if entry.name.startswith(".tmp-build-") and entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith("build-") and entry.is_dir():
+            try:
+                replaced = (entry / RETIRED).stat().st_mtime
+            except OSError:
+                replaced = None  # never current
+            if replaced is None or now - replaced >= seconds:
+                shutil.rmtree(entry, ignore_errors=True)
         elif entry.name.startswith(f".{CURRENT}."):
             entry.unlink(missing_ok=True)
 

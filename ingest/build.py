@@ -1,7 +1,9 @@
 """Build an index folder from a corpus folder: read, split, embed, write.
 
 The write itself is `index.store.write`, which makes the new build current in one
-atomic step, so a failure anywhere here leaves the previous index in use.
+atomic step, so a failure anywhere here leaves the previous index in use. The whole
+build runs under the index folder's lock (ingest.lock): a second ingest or upload waits
+for it, then compares the corpus with its result, so what each adds stays in the index.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +27,7 @@ from index.records import Passage
 from index.text import collapse, with_context
 from index.themes import build_themes, find_catalogue
 from index.vectors import choose as choose_vectors
+from ingest.lock import building
 from ingest.previous import Changes, compare, previous_manifest, reusable_vectors, vector_key
 from ingest.read import Document, Skipped, read_corpus
 from ingest.split import split_text
@@ -81,25 +85,49 @@ def build(corpus: Path, index_dir: Path, model: str | None = None,
           show_progress: bool = True, embedder: Embedder | None = None,
           fusion: FusionConfig | None = None, rebuild: bool = False,
           strict: bool = False, vector_kind: str = "auto",
-          cluster: str | None = None) -> BuildReport:
+          cluster: str | None = None, follow_links: bool = False, wait: bool = True,
+          on_wait: Callable[[str], None] | None = None) -> BuildReport:
     """Index every readable document under `corpus` into `index_dir`.
 
     `vector_kind` picks the FAISS index (index.vectors: `auto`, `flat` or `hnsw`).
     `cluster`, a Dask scheduler's address, sends the embedding of the passages to be
     embedded to that cluster (ingest.cluster); everything else runs here.
+    `follow_links` reads the files that symbolic links lead to outside the corpus
+    folder (left out by default, ingest.read.walk).
 
     On an existing index (unless `rebuild`), passages that did not change keep their
     vectors, and when nothing changed at all the index is left as it is.
+
+    While another ingest or upload updates `index_dir`, this one waits for it (said once
+    through `on_wait`), or with `wait=False` raises ingest.lock.IndexBusy at once.
     """
+    _check_corpus(corpus)
+    store.keep_seconds()  # a wrong ESS_KEEP_BUILDS_SECONDS is said before the work
+    with building(index_dir, wait=wait, on_wait=on_wait):
+        return _build(corpus, index_dir, model, split, batch_size, show_progress, embedder,
+                      fusion, rebuild, strict, vector_kind, cluster, follow_links)
+
+
+def _check_corpus(corpus: Path) -> None:
+    """A CorpusError saying what to give instead when `corpus` is not a folder."""
+    if corpus.is_file():
+        raise CorpusError(f"{corpus} est un fichier, pas un dossier : indiquez le dossier "
+                          f"qui le contient ({corpus.parent}), ou un dossier où vous l'aurez "
+                          "rangé avec les autres documents à indexer")
+    if not corpus.is_dir():
+        raise CorpusError(f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier "
+                          "qui contient vos documents (.txt, .md, .pdf, .docx, .html)")
+
+
+def _build(corpus, index_dir, model, split, batch_size, show_progress, embedder, fusion,
+           rebuild, strict, vector_kind, cluster, follow_links) -> BuildReport:
+    """`build`, with the lock held."""
     began = time.perf_counter()
     stages = Stages()
     split = split or SplitConfig()
     fusion = fusion or FusionConfig()
-    if not corpus.is_dir():
-        raise CorpusError(f"le dossier du corpus {corpus} n'existe pas : indiquez le dossier "
-                          "qui contient vos documents (.txt, .md, .pdf, .docx, .html)")
     with stages("read"):
-        documents, skipped = read_corpus(corpus)
+        documents, skipped = read_corpus(corpus, follow_links)
     if strict and skipped:
         listed = "; ".join(f"{s.source} ({s.reason})" for s in skipped)
         raise CorpusError(f"{len(skipped)} fichier(s) illisible(s) et --strict : {listed}")
@@ -211,11 +239,24 @@ class Stages:
 
 
 def _inputs_sha256(corpus: Path, catalogue: Path | None) -> str:
-    """What besides the documents shapes the index: the titles table and the themes."""
+    """What besides the documents shapes the index: the titles table and the themes.
+
+    An unreadable README.md counts as absent (read_corpus listed it among the skipped);
+    an unreadable theme catalogue stops the build with a CorpusError saying what to do.
+    """
+    from ingest.read import os_reason
+
     digest = hashlib.sha256()
     for path in (corpus / "README.md", catalogue):
-        if path is not None and path.is_file():
-            digest.update(path.read_bytes())
+        try:
+            if path is not None and path.is_file():
+                digest.update(path.read_bytes())
+        except OSError as exc:
+            if path != catalogue:
+                continue
+            raise CorpusError(f"le catalogue des thèmes {path} est illisible "
+                              f"({os_reason(exc)}) : donnez-vous le droit de le lire "
+                              "(chmod u+r), ou retirez-le du dossier du corpus") from None
         digest.update(b"\0")
     return digest.hexdigest()
 

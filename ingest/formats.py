@@ -16,6 +16,11 @@ Offsets of such files index the text returned here (after NFC), which
 Each reader checks its file against `ingest.limits.Limits` before the costly step:
 a Word file's unzipped size before unzipping, a PDF's page count before extracting,
 an HTML page's nesting before building its tree, and the extracted text's length.
+
+A file whose bytes are not of the kind its name says (an image named .pdf, a text named
+.docx) is told so (« ce n'est pas un PDF »), not called damaged: the first bytes are
+checked before any parser runs. Every reason says what to do; the parser's own error
+stays in the log (the UnreadableFile's cause).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ def extract(path: Path, data: bytes, limits: Limits | None = None) -> Extracted:
     """The text of a PDF, DOCX or HTML file, normalised as ingest.read does (NFC, "\\n")."""
     limits = limits or Limits()
     suffix = path.suffix.lower()
+    _check_kind(suffix, data)
     if suffix == ".pdf":
         extracted = _pdf(data, limits)
     elif suffix == ".docx":
@@ -54,6 +60,44 @@ def extract(path: Path, data: bytes, limits: Limits | None = None) -> Extracted:
         extracted = Extracted(normalise(_html(data, limits)))
     _check_text(len(extracted.text), limits)
     return extracted
+
+
+RESAVE = "ré-enregistrez-le depuis son application d'origine, ou retirez-le du dossier"
+# The first bytes of the kinds of files most often misnamed, and what to call them.
+MAGIC = ((b"%PDF", "un PDF"), (b"PK\x03\x04", "une archive ZIP ou un document Office"),
+         (b"\xd0\xcf\x11\xe0", "un ancien document Office (.doc, .xls)"),
+         (b"\x89PNG", "une image PNG"), (b"\xff\xd8\xff", "une image JPEG"),
+         (b"GIF8", "une image GIF"), (b"{\\rtf", "un document RTF"))
+
+
+def _check_kind(suffix: str, data: bytes) -> None:
+    """Refuse a PDF or Word file whose first bytes say it is something else.
+
+    A PDF's header may follow up to 1,024 bytes of anything (readers accept that); a
+    .docx is a ZIP archive.
+
+    >>> _check_kind(".pdf", b"\\x89PNG\\r\\n\\x1a\\n")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ingest.formats.UnreadableFile: ce n'est pas un PDF mais une image PNG : ...
+    >>> _check_kind(".docx", b"Bonjour")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ingest.formats.UnreadableFile: ce n'est pas un document Word (.docx) : ...
+    """
+    if suffix == ".pdf" and b"%PDF" not in data[:1024]:
+        raise UnreadableFile(f"ce n'est pas un PDF{_actually(data)} : exportez le document "
+                             "d'origine en PDF, ou retirez-le du dossier")
+    if suffix == ".docx" and not data.startswith(b"PK\x03\x04"):
+        raise UnreadableFile(f"ce n'est pas un document Word (.docx){_actually(data)} : "
+                             "ouvrez-le dans Word ou LibreOffice et enregistrez-le au format "
+                             ".docx, ou retirez-le du dossier")
+
+
+def _actually(data: bytes) -> str:
+    """« mais une image PNG » when the first bytes say what the file is."""
+    kind = next((name for magic, name in MAGIC if data.startswith(magic)), None)
+    return f" mais {kind}" if kind else ""
 
 
 def _check_text(length: int, limits: Limits) -> None:
@@ -85,10 +129,11 @@ def _pdf(data: bytes, limits: Limits) -> Extracted:
             length += len(texts[-1])
             _check_text(length, limits)
     except (PyPdfError, ValueError, KeyError, TypeError, OSError, NotImplementedError) as exc:
-        raise UnreadableFile(f"PDF abîmé ou illisible ({type(exc).__name__})") from None
+        raise UnreadableFile(f"PDF abîmé ou illisible : {RESAVE}") from exc
     if not any(texts):
         raise UnreadableFile("PDF sans couche de texte (document numérisé ?) : la "
-                             "reconnaissance de caractères (OCR) n'est pas prise en charge")
+                             "reconnaissance de caractères (OCR) n'est pas prise en charge ; "
+                             "passez-le dans un logiciel d'OCR, ou retirez-le du dossier")
     starts, offset = [], 0
     for text in texts:
         starts.append(offset)
@@ -115,7 +160,7 @@ def _docx(data: bytes, limits: Limits) -> str:
                                                "unzipped_mb", " Mo"))
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, zlib.error, LxmlError, KeyError, ValueError, EOFError) as exc:
-        raise UnreadableFile(f"fichier Word abîmé ou illisible ({type(exc).__name__})") from None
+        raise UnreadableFile(f"fichier Word abîmé ou illisible : {RESAVE}") from exc
     blocks, number = [], 0
     for paragraph in document.paragraphs:
         text = " ".join(paragraph.text.split())

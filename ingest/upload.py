@@ -9,6 +9,10 @@ PDF, a blank text, a damaged Word file) or that gives no passage, or whose build
 fails, is moved out of the corpus into INDEX_DIR/quarantine/ (never overwriting an
 earlier one there), so it does not come back at every later ingest; the index in use
 stays the previous build (`index.store.write` switches builds atomically).
+
+The whole of it (saving, building, setting aside) holds the index folder's build lock
+(ingest.lock): an upload during an ingest waits for the ingest, then adds its file to
+the ingest's result, and an ingest started meanwhile waits for the upload.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import EssError
-from ingest.read import SUFFIXES
+from ingest.lock import building
+from ingest.read import REMOVE, SUFFIXES
 
 MAX_UPLOAD_MB = 20
 QUARANTINE = "quarantine"  # INDEX_DIR/quarantine/: the uploads that could not be used
@@ -78,7 +84,8 @@ def save_upload(corpus: Path, name: str, data: bytes) -> Path:
 
 
 def add_document(corpus: Path, index_dir: Path, name: str, data: bytes,
-                 model: str | None = None) -> Added:
+                 model: str | None = None,
+                 on_wait: Callable[[str], None] | None = None) -> Added:
     """Save an upload into the corpus and update the index; keep the file only if it
     gives passages.
 
@@ -86,7 +93,22 @@ def add_document(corpus: Path, index_dir: Path, name: str, data: bytes,
     and refused with an UploadError saying why and what to do. When the update itself
     fails, the upload is moved there too before the error goes on: an EssError becomes
     an UploadError (no server path in its message), anything else propagates as it is.
+
+    While an ingest updates the index, the upload waits for it (said once through
+    `on_wait`, a log line without it).
     """
+    try:
+        with building(index_dir, on_wait=on_wait):
+            return _add(corpus, index_dir, name, data, model)
+    except UploadError:
+        raise
+    except EssError as exc:  # the lock could not be taken: said without server paths
+        reason = _without_paths(str(exc), corpus, index_dir)
+        raise UploadError(f"« {safe_name(name)} » n'a pas été ajouté : {reason}") from exc
+
+
+def _add(corpus: Path, index_dir: Path, name: str, data: bytes, model: str | None) -> Added:
+    """`add_document`, with the lock held."""
     saved = save_upload(corpus, name, data)
     source = saved.name
     try:
@@ -100,6 +122,7 @@ def add_document(corpus: Path, index_dir: Path, name: str, data: bytes,
         summary = report.changes.summary() if report.changes else "index reconstruit"
         return Added(source, passages, summary)
     reason = skipped or "aucun passage de texte n'en a été tiré (il ne contient que des titres ?)"
+    reason = reason.replace(REMOVE, "")  # set aside below: not in the folder to remove any more
     _quarantine(saved, data, index_dir, reason)
     if skipped is None and report.written:  # the new build lists the file: build without it
         _update(corpus, index_dir, model, source)

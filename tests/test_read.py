@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -190,11 +191,15 @@ def test_read_corpus_documents_and_skipped(tmp_path):
     assert old_doc.sha256 == hashlib.sha256(old).hexdigest()  # of the raw bytes
 
     reasons = {s.source: s.reason for s in skipped}
-    assert reasons["vide.txt"] == "fichier vide"
-    assert reasons["blanc.md"] == "fichier vide"
-    assert reasons["binaire.txt"] == "fichier binaire (il contient des octets nuls), pas du texte"
-    assert reasons["inconnu.txt"] == "encodage inconnu : enregistrez-le en UTF-8"
-    assert reasons["lien.txt"] == f"illisible ({os.strerror(errno.ENOENT)})"
+    assert reasons["vide.txt"] == "fichier vide : ajoutez-y du texte, ou retirez-le du dossier"
+    assert reasons["blanc.md"] == "fichier vide : ajoutez-y du texte, ou retirez-le du dossier"
+    assert reasons["binaire.txt"] == ("fichier binaire (il contient des octets nuls), pas du "
+                                      "texte : enregistrez-le en texte (.txt), ou retirez-le "
+                                      "du dossier")
+    assert reasons["inconnu.txt"] == ("encodage inconnu : enregistrez-le en UTF-8, ou "
+                                      "retirez-le du dossier")
+    assert reasons["lien.txt"] == ("lien symbolique cassé (sa cible n'existe pas) : corrigez ce "
+                                   "lien ou supprimez-le")
     assert set(reasons) == {"vide.txt", "blanc.md", "binaire.txt", "inconnu.txt", "lien.txt"}
 
 
@@ -291,3 +296,129 @@ def test_read_corpus_hash_named_file_title(tmp_path):
     (doc,), _ = read_corpus(tmp_path)
     assert doc.title.endswith("…") and len(doc.title) <= 80
     assert doc.title.startswith("Les Rencontres du Mont-Blanc ont eu lieu du 29 au 30 janvier")
+
+
+# --- unreadable files and folders ------------------------------------------------------
+
+@pytest.fixture(params=["chmod", "simulated"])
+def deny(request, monkeypatch):
+    """A function making a file or folder unreadable: by chmod 000 (skipped as root, whom
+    chmod does not stop), or by making reading it raise PermissionError as chmod would."""
+    denied: list[Path] = []
+
+    def make_unreadable(path: Path) -> None:
+        if request.param == "chmod":
+            os.chmod(path, 0)
+            denied.append(path)
+            if os.access(path, os.R_OK):
+                pytest.skip("run as root: chmod 000 does not stop root from reading")
+            return
+        error = PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        if path.is_dir():
+            scandir = os.scandir
+
+            def refusing_scandir(folder=".", _scandir=scandir):
+                if Path(folder) == path:
+                    raise error
+                return _scandir(folder)
+
+            monkeypatch.setattr(os, "scandir", refusing_scandir)
+        else:
+            read_bytes = Path.read_bytes
+
+            def refusing_read_bytes(self, _read_bytes=read_bytes):
+                if self == path:
+                    raise error
+                return _read_bytes(self)
+
+            monkeypatch.setattr(Path, "read_bytes", refusing_read_bytes)
+
+    yield make_unreadable
+    for path in denied:  # so that pytest can remove them
+        os.chmod(path, 0o755)
+
+
+def english(text: str) -> bool:
+    return any(word in text for word in ("Permission", "denied", "Errno", "Error"))
+
+
+def test_an_unreadable_file_is_skipped_saying_what_to_do(tmp_path, deny):
+    (tmp_path / "bon.md").write_text("# Bon\n\nUn texte.\n", encoding="utf-8")
+    (tmp_path / "secret.md").write_text("# Secret\n\nUn texte.\n", encoding="utf-8")
+    deny(tmp_path / "secret.md")
+    documents, skipped = read_corpus(tmp_path)
+    assert [d.source for d in documents] == ["bon.md"]
+    assert [(s.source, s.reason) for s in skipped] == [
+        ("secret.md", "illisible (accès refusé) : donnez-vous le droit de le lire (chmod u+r), "
+                      "ou retirez-le du dossier")]
+    assert "PermissionError" in skipped[0].detail  # for the log only
+
+
+def test_an_unreadable_folder_is_listed_not_silently_skipped(tmp_path, deny):
+    (tmp_path / "bon.md").write_text("# Bon\n\nUn texte.\n", encoding="utf-8")
+    (tmp_path / "privé").mkdir()
+    (tmp_path / "privé" / "note.md").write_text("# Note\n\nUn texte.\n", encoding="utf-8")
+    deny(tmp_path / "privé")
+    documents, skipped = read_corpus(tmp_path)
+    assert [d.source for d in documents] == ["bon.md"]
+    assert [(s.source, s.reason) for s in skipped] == [
+        ("privé/", "dossier illisible (accès refusé) : donnez-vous le droit de le lire "
+                   "(chmod u+rx), ou retirez-le du corpus")]
+
+
+def test_an_unreadable_corpus_folder_is_a_french_error(tmp_path, deny):
+    from index.errors import CorpusError
+
+    (tmp_path / "bon.md").write_text("# Bon\n\nUn texte.\n", encoding="utf-8")
+    deny(tmp_path)
+    with pytest.raises(CorpusError) as caught:
+        read_corpus(tmp_path)
+    assert str(caught.value) == (f"le dossier du corpus {tmp_path} est illisible (accès "
+                                 "refusé) : donnez-vous le droit de le lire (chmod u+rx), ou "
+                                 "indiquez un autre dossier")
+
+
+def test_an_unreadable_readme_is_listed_and_the_titles_guessed(tmp_path, deny):
+    (tmp_path / "bon.md").write_text("Un texte.\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("| Fichier | Titre |\n|---|---|\n| bon.md | Le bon |\n",
+                                        encoding="utf-8")
+    assert read_corpus(tmp_path)[0][0].title == "Le bon"
+    deny(tmp_path / "README.md")
+    documents, skipped = read_corpus(tmp_path)
+    assert documents[0].title == "Bon"
+    assert [(s.source, s.reason) for s in skipped] == [
+        ("README.md", "illisible (accès refusé) : les titres de son tableau ne sont pas repris "
+                      "; donnez-vous le droit de le lire (chmod u+r), ou retirez-le du dossier")]
+
+
+def test_unreadable_corpus_readme_and_themes_through_ess_ingest(tmp_path, deny, capsys,
+                                                                fake_model):
+    from ess.cli import main
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bon.md").write_text("# Bon\n\nCréer des fonds de garantie.\n", encoding="utf-8")
+    (corpus / "README.md").write_text("# Corpus\n", encoding="utf-8")
+    shutil.copy(CORPUS / "themes.toml", corpus / "themes.toml")
+    index = ["--index", str(tmp_path / "index"), "--quiet"]
+    deny(corpus / "README.md")
+    assert main(["ingest", str(corpus), *index]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("Ignoré : README.md (illisible (accès refusé) : ")
+    deny(corpus / "themes.toml")
+    assert main(["ingest", str(corpus), *index]) == 1
+    err = capsys.readouterr().err
+    assert err.endswith(f"Erreur : le catalogue des thèmes {corpus / 'themes.toml'} est "
+                        "illisible (accès refusé) : donnez-vous le droit de le lire (chmod "
+                        "u+r), ou retirez-le du dossier du corpus\n")
+    assert "Traceback" not in err and not english(err)
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    (errno.EACCES, "accès refusé"), (errno.ELOOP, "lien symbolique en boucle"),
+    (errno.ENOENT, "introuvable"), (errno.EIO, "erreur de lecture ou d'écriture du disque"),
+    (errno.EPROTO, f"erreur système n° {errno.EPROTO}")])
+def test_os_errors_are_told_in_french(code, reason):
+    from ingest.read import os_reason
+
+    assert os_reason(OSError(code, os.strerror(code))) == reason

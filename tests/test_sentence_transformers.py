@@ -78,7 +78,7 @@ def test_cli_ingest_with_an_unknown_model_says_what_to_do(tmp_path, capsys, monk
                                    "'nobody/no-such-model' : indiquez le dossier d'un modèle "
                                    "sentence-transformers")
     assert "Traceback" not in captured.err
-    assert not (tmp_path / "index").exists()
+    assert [p.name for p in (tmp_path / "index").iterdir()] == ["ingest.lock"]  # no build
 
 
 def test_a_gpu_that_torch_cannot_see_is_said_before_loading(monkeypatch):
@@ -105,7 +105,7 @@ def test_cli_ingest_with_a_device_that_is_no_device(tmp_path, capsys, monkeypatc
     assert code == 1
     assert captured.err == ("Erreur : ESS_DEVICE vaut « gpu » : indiquez cpu, cuda, cuda:N "
                             "(le N-ième GPU) ou mps\n")
-    assert not (tmp_path / "index").exists()
+    assert [p.name for p in (tmp_path / "index").iterdir()] == ["ingest.lock"]  # no build
 
 
 def test_the_cpu_named_is_the_default(minilm_index, monkeypatch):

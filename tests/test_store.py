@@ -5,10 +5,8 @@ Fast unit tests: every build uses the FakeEmbedder from conftest, never the real
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -120,7 +118,8 @@ def test_load_round_trip_and_nothing_is_pickled(built):
     assert faiss.read_index(str(vectors_file)).d == 64
 
 
-def test_second_build_replaces_and_prunes_the_first(built):
+def test_second_build_replaces_and_prunes_the_first(built, monkeypatch):
+    monkeypatch.setenv("ESS_KEEP_BUILDS_SECONDS", "0")  # no grace (see test_concurrent_builds)
     corpus, index_dir = built
     first = store.current(index_dir).name
     make_corpus(corpus, extra=True)
@@ -172,7 +171,8 @@ build(Path({corpus!r}), Path({index!r}), embedder=FakeEmbedder(), show_progress=
 
 
 @pytest.mark.parametrize("point, pattern", [("sync", ".tmp-build-*"), ("replace", "build-*")])
-def test_build_killed_midway_leaves_the_old_index(built, tmp_path, point, pattern):
+def test_build_killed_midway_leaves_the_old_index(built, tmp_path, point, pattern,
+                                                  monkeypatch):
     corpus, index_dir = built
     before = (index_dir / "CURRENT").read_text(encoding="utf-8")
     first = build_dirs(index_dir)
@@ -198,7 +198,9 @@ def test_build_killed_midway_leaves_the_old_index(built, tmp_path, point, patter
 
     assert (index_dir / "CURRENT").read_text(encoding="utf-8") == before
     assert list(store.load(index_dir).passages) == old
-    # The next build succeeds and clears what the killed one left.
+    # The next build succeeds and clears what the killed one left (and, without a grace
+    # period, the build it replaces).
+    monkeypatch.setenv("ESS_KEEP_BUILDS_SECONDS", "0")
     build(new_corpus, index_dir, embedder=FakeEmbedder(), show_progress=False)
     assert build_dirs(index_dir) == [store.current(index_dir).name]
     assert leftovers(index_dir) == []
@@ -212,8 +214,8 @@ def test_unwritable_index_folder(tmp_path):
     with pytest.raises(IndexUnwritable) as caught:
         build(corpus, index_dir, embedder=FakeEmbedder(), show_progress=False)
     assert str(caught.value) == (
-        f"impossible d'écrire l'index dans {index_dir} ({os.strerror(errno.ENOTDIR)}) : "
-        "indiquez avec --index un dossier où vous pouvez écrire")
+        f"impossible d'écrire l'index dans {index_dir} (un élément du chemin n'est pas un "
+        "dossier) : indiquez avec --index un dossier où vous pouvez écrire")
 
 
 def test_no_index_is_index_missing(tmp_path):
@@ -339,4 +341,4 @@ def test_build_of_a_corpus_with_nothing_readable(tmp_path):
     assert str(caught.value) == (
         f"aucun document lisible (.txt, .md, .pdf, .docx, .html) dans {corpus} : "
         "ajoutez-y des documents ou indiquez un autre dossier")
-    assert not (tmp_path / "index").exists()
+    assert [p.name for p in (tmp_path / "index").iterdir()] == ["ingest.lock"]  # no build

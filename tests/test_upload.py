@@ -129,9 +129,12 @@ def still_answers(index_dir, build_before) -> None:
 
 
 @pytest.mark.parametrize(("name", "data", "reason"), [
-    ("vide.txt", b"  \r\n\n\t \n", "fichier vide"),
-    ("rapport.pdf", b"not a pdf", "PDF abîmé ou illisible (PdfStreamError)"),
-    ("Bilan 2024.docx", truncated_docx(), "fichier Word abîmé ou illisible (XMLSyntaxError)"),
+    ("vide.txt", b"  \r\n\n\t \n", "fichier vide : ajoutez-y du texte"),
+    ("rapport.pdf", b"not a pdf", "ce n'est pas un PDF : exportez le document d'origine en PDF"),
+    ("faux.pdf", b"%PDF-1.4\n1 0 obj << /Type", "PDF abîmé ou illisible : ré-enregistrez-le "
+                                               "depuis son application d'origine"),
+    ("Bilan 2024.docx", truncated_docx(), "fichier Word abîmé ou illisible : ré-enregistrez-le "
+                                          "depuis son application d'origine"),
 ])
 def test_an_upload_the_ingest_skips_is_refused_and_put_aside(indexed, name, data, reason):
     from index import store
