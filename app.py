@@ -18,6 +18,7 @@ from index.answer import NO_ANSWER, Answerer
 from index.config import default_index
 from index.errors import UNEXPECTED, EssError, IndexMissing
 from index.explore import map_points, theme_groups, theme_marks, theme_table
+from index.limits import MAX_QUESTION_CHARS
 from index.related import related
 from index.render import (
     STYLE,
@@ -110,7 +111,7 @@ except Exception:
     st.stop()
 searcher = answerer.searcher
 if "question" not in st.session_state and st.query_params.get("q"):
-    st.session_state.question = st.query_params["q"][:2000]  # a shared link: ?q=…
+    st.session_state.question = st.query_params["q"][:MAX_QUESTION_CHARS]  # a shared link: ?q=…
 
 
 def examples() -> None:
@@ -122,7 +123,7 @@ def question_tab() -> None:
     """The question, then at once its answer and the cited passages; the examples come
     first only while nothing is asked, after the passages once a question is."""
     with st.form("ask"):
-        st.text_input("Votre question", key="question", max_chars=2000,
+        st.text_input("Votre question", key="question", max_chars=MAX_QUESTION_CHARS,
                       placeholder="Que propose-t-on pour financer les coopératives ?")
         st.caption("Entrée ou « Chercher » lance la recherche (2 000 caractères au plus).")
         count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)

@@ -46,6 +46,7 @@ from starlette.exceptions import HTTPException
 
 from index import store
 from index.errors import UNEXPECTED, EssError, IndexMissing
+from index.limits import EMPTY_Q_PARAMETER, MAX_K, MAX_QUESTION_CHARS
 from index.payloads import related_payload, search_payload, theme_payload, themes_payload
 from index.related import UnknownPassage
 from index.themes import UnknownTheme
@@ -53,8 +54,6 @@ from index.themes import UnknownTheme
 log = logging.getLogger("ess.api")
 
 TITLE = "API de recherche ESS"
-MAX_K = 50
-MAX_QUERY_CHARS = 2000
 SEARCHES = 4  # searches at once (docs/performance.md, « The HTTP API »)
 DESCRIPTION = (
     "Recherche en lecture seule dans un corpus français sur l'économie sociale et solidaire "
@@ -151,7 +150,7 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
 
     def question(q: str) -> str:
         if not q.strip():
-            raise RequestError(400, "le paramètre q est vide : donnez une question")
+            raise RequestError(400, EMPTY_Q_PARAMETER)
         return q
 
     @app.get("/health", tags=["service"], summary="État du service",
@@ -170,7 +169,7 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
              responses=ERRORS)
     def search(
         q: Annotated[str, Query(description="la question, en français (ou en espagnol, "
-                                            "anglais, portugais)", max_length=MAX_QUERY_CHARS)],
+                                            "anglais, portugais)", max_length=MAX_QUESTION_CHARS)],
         k: Annotated[int, Query(ge=1, le=MAX_K, description="nombre de passages")] = 5,
         mode: Annotated[MODES, Query(description="hybrid (BM25 et modèle, par défaut), "
                                                  "dense (modèle seul) ou lexical (BM25 seul)")]
@@ -193,7 +192,7 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
                          "aucun passage ne répond : l'objet de `ess answer --json`.",
              responses=ERRORS)
     def answer(
-        q: Annotated[str, Query(description="la question", max_length=MAX_QUERY_CHARS)],
+        q: Annotated[str, Query(description="la question", max_length=MAX_QUESTION_CHARS)],
         k: Annotated[int, Query(ge=1, le=MAX_K,
                                 description="nombre de passages d'où la réponse est tirée")]
             = 5,

@@ -82,10 +82,14 @@ class Outcome:
     correct: bool | None = None  # fact rows: answered with a gold phrase
 
 
-def load_questions(path: Path) -> list[Question]:
-    """Read a question file; any defect is a QuestionsError naming the line."""
+def load_questions(path: Path, text: str | None = None) -> list[Question]:
+    """Read a question file; any defect is a QuestionsError naming the line.
+
+    `text` is the file's text when the caller has read and decoded it already (`ess
+    eval` decodes it as a corpus file, whatever its encoding); `path` then only names it.
+    """
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = (path.read_text(encoding="utf-8-sig") if text is None else text).splitlines()
     except FileNotFoundError:
         raise QuestionsError(f"le fichier de questions {path} n'existe pas") from None
     except (OSError, UnicodeDecodeError) as exc:
