@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ess.french import speaking_french
 from index.config import Config, default_index
-from index.errors import EssError, QuestionsError
+from index.errors import EssError, QuestionsError, os_reason
 from index.limits import MAX_K, question_problem
 from index.text import decimal
 
@@ -529,13 +529,9 @@ def _questions_file(path: Path) -> str:
     except IsADirectoryError:
         raise QuestionsError(f"{what} est un dossier : indiquez un fichier .jsonl, une "
                              "question JSON par ligne") from None
-    except PermissionError:
-        raise QuestionsError(f"{what} ne peut pas être lu : vous n'avez pas le droit de le "
-                             "lire ; changez ses droits ou copiez-le ailleurs") from None
     except OSError as exc:
-        logging.getLogger(__name__).info("reading %s failed", path, exc_info=True)
-        raise QuestionsError(f"{what} ne peut pas être lu (erreur système {exc.errno}) : "
-                             "vérifiez le disque et le chemin") from None
+        raise QuestionsError(f"{what} ne peut pas être lu ({os_reason(exc)}) : vérifiez le "
+                             "chemin et ses droits") from None
 
 
 def render_report(r) -> str:

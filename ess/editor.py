@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from index.errors import SettingError
+from index.errors import SettingError, os_reason
 
 PASSWORD = "ESS_EDITOR_PASSWORD"
 PASSWORD_FILE = "ESS_EDITOR_PASSWORD_FILE"
@@ -40,9 +40,10 @@ def secret(environ: dict | None = None) -> str | None:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SettingError(f"{PASSWORD_FILE} nomme {path}, qui ne peut pas être lu "
-                           f"({exc.__class__.__name__}) : vérifiez le chemin et ses droits, "
-                           "ou retirez la variable pour ne pas proposer d'ajout") from exc
+        why = os_reason(exc) if isinstance(exc, OSError) else "il n'est pas en UTF-8"
+        raise SettingError(f"{PASSWORD_FILE} nomme {path}, qui ne peut pas être lu ({why}) : "
+                           "vérifiez le chemin et ses droits, ou retirez la variable pour ne "
+                           "pas proposer d'ajout") from exc
     text = text.removesuffix("\n").removesuffix("\r")
     if not text:
         raise SettingError(f"le fichier {path} ({PASSWORD_FILE}) est vide : écrivez-y le mot "
