@@ -8,6 +8,7 @@ the widgets and places what the library returns.
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -69,8 +70,16 @@ def source_text(path: Path) -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def editor_gate(secret: str) -> editor.Gate:
-    """One gate per process: failed secrets count across browser sessions."""
+    """One gate per process, which counts failed secrets per client (ess/editor.py)."""
     return editor.Gate(secret)
+
+
+def editor_client() -> editor.Client:
+    """Who is typing the secret: the browser's address and this page session (a random
+    key kept in its session state, so that another tab is another session)."""
+    session = st.session_state.setdefault("session-editeur", secrets.token_hex(16))
+    address = st.context.ip_address  # None on this machine; not text under AppTest
+    return editor.Client(address if isinstance(address, str) else None, session)
 
 
 def editor_secret() -> str | None:
@@ -227,7 +236,7 @@ def add_tab(secret: str) -> None:
         with st.form("acces-editeur"):
             given = st.text_input("Mot de passe des éditeurs", type="password")
             if st.form_submit_button("Entrer"):
-                verdict = editor_gate(secret).check(given)
+                verdict = editor_gate(secret).check(given, editor_client())
                 if not verdict.ok:
                     st.error(verdict.message)
                     return
