@@ -8,6 +8,7 @@ the widgets and places what the library returns.
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -20,6 +21,7 @@ from index.questions import is_question
 from index.config import default_index
 from index.errors import UNEXPECTED, EssError, IndexMissing
 from index.explore import map_points, theme_groups, theme_marks, theme_table
+from index.limits import MAX_QUESTION_CHARS
 from index.related import related
 from index.render import (
     STYLE,
@@ -70,8 +72,16 @@ def source_text(path: Path) -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def editor_gate(secret: str) -> editor.Gate:
-    """One gate per process: failed secrets count across browser sessions."""
+    """One gate per process, which counts failed secrets per client (ess/editor.py)."""
     return editor.Gate(secret)
+
+
+def editor_client() -> editor.Client:
+    """Who is typing the secret: the browser's address and this page session (a random
+    key kept in its session state, so that another tab is another session)."""
+    session = st.session_state.setdefault("session-editeur", secrets.token_hex(16))
+    address = st.context.ip_address  # None on this machine; not text under AppTest
+    return editor.Client(address if isinstance(address, str) else None, session)
 
 
 def editor_secret() -> str | None:
@@ -112,7 +122,7 @@ except Exception:
     st.stop()
 searcher = answerer.searcher
 if "question" not in st.session_state and st.query_params.get("q"):
-    st.session_state.question = st.query_params["q"][:2000]  # a shared link: ?q=…
+    st.session_state.question = st.query_params["q"][:MAX_QUESTION_CHARS]  # a shared link: ?q=…
 
 
 def examples() -> None:
@@ -124,7 +134,7 @@ def question_tab() -> None:
     """The question, then at once its answer and the cited passages; the examples come
     first only while nothing is asked, after the passages once a question is."""
     with st.form("ask"):
-        st.text_input("Votre question", key="question", max_chars=2000,
+        st.text_input("Votre question", key="question", max_chars=MAX_QUESTION_CHARS,
                       placeholder="Que propose-t-on pour financer les coopératives ?")
         st.caption("Entrée ou « Chercher » lance la recherche (2 000 caractères au plus).")
         count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
@@ -235,7 +245,7 @@ def add_tab(secret: str) -> None:
         with st.form("acces-editeur"):
             given = st.text_input("Mot de passe des éditeurs", type="password")
             if st.form_submit_button("Entrer"):
-                verdict = editor_gate(secret).check(given)
+                verdict = editor_gate(secret).check(given, editor_client())
                 if not verdict.ok:
                     st.error(verdict.message)
                     return

@@ -10,10 +10,11 @@
 
 The objects are built by the library (index.payloads, index.answer), as the command
 line builds them. Every error is JSON, `{"detail": "<message en français>"}`: 400 for a
-wrong parameter (FastAPI's own 422 validation errors included), 404 for an unknown
-passage, theme or address, 405 for any method but GET (the API writes nothing), 503
-while there is no usable index, 500 for a bug (logged here with its traceback, never
-sent).
+wrong parameter (FastAPI's own 422 validation errors included: the OpenAPI document
+lists no 422), 404 for an unknown passage, theme or address, 405 for any method but GET
+and HEAD (the API writes nothing), 503 while there is no usable index, 500 for a bug
+(logged here with its traceback, never sent). What comes before a request reaches
+FastAPI (HEAD, a header timeout, malformed HTTP) is ess.connection's.
 
 Each request reads which build is current (index.store.current: one small file) and
 answers from that build's Searcher, loaded once and kept until an ingest makes another
@@ -41,11 +42,13 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from ess.connection import HEADER_TIMEOUT_S, FrenchLog, Head, Protocol
 from index import store
 from index.errors import UNEXPECTED, EssError, IndexMissing
+from index.limits import EMPTY_Q_PARAMETER, MAX_K, MAX_QUESTION_CHARS
 from index.payloads import related_payload, search_payload, theme_payload, themes_payload
 from index.related import UnknownPassage
 from index.themes import UnknownTheme
@@ -53,16 +56,17 @@ from index.themes import UnknownTheme
 log = logging.getLogger("ess.api")
 
 TITLE = "API de recherche ESS"
-MAX_K = 50
-MAX_QUERY_CHARS = 2000
 SEARCHES = 4  # searches at once (docs/performance.md, « The HTTP API »)
 DESCRIPTION = (
     "Recherche en lecture seule dans un corpus français sur l'économie sociale et solidaire "
     "(ESS) : passages cités, réponses composées de phrases des documents, passages proches, "
     "thèmes. Chaque objet est celui que la commande `ess … --json` correspondante écrit.\n\n"
+    "Chaque adresse répond aussi à HEAD (les en-têtes de GET, sans le corps).\n\n"
     "Erreurs : toujours un objet JSON `{\"detail\": \"…\"}` en français ; 400 paramètre "
-    "invalide, 404 identifiant ou adresse inconnus, 405 méthode autre que GET, 503 pas "
-    "encore d'index utilisable, 500 erreur inattendue (consignée dans le journal du serveur)."
+    "invalide ou requête HTTP malformée, 404 identifiant ou adresse inconnus, 405 méthode "
+    "autre que GET et HEAD, 408 en-têtes de requête incomplets après "
+    f"{HEADER_TIMEOUT_S:g} s, 503 pas encore d'index utilisable, 500 erreur inattendue "
+    "(consignée dans le journal du serveur)."
 )
 MODES = Literal["hybrid", "dense", "lexical"]
 # Set-up problems of the server, not of the request: the index is missing, unreadable,
@@ -72,9 +76,9 @@ SERVER_SIDE = ("IndexMissing", "IndexUnreadable", "ModelMismatch", "ModelUnavail
 
 
 class Erreur(BaseModel):
-    """The body of every error."""
+    """Le corps de chaque erreur : un message en français qui dit quoi faire."""  # in /docs
 
-    detail: str
+    detail: str = Field(title="détail", description="le message")
 
 
 ERRORS = {
@@ -148,15 +152,18 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
                                        {"name": "service", "description": "État du service"}])
     app.state.engine = engine
     _handlers(app)
+    app.add_middleware(Head)
+    _openapi_in_french(app)
 
     def question(q: str) -> str:
         if not q.strip():
-            raise RequestError(400, "le paramètre q est vide : donnez une question")
+            raise RequestError(400, EMPTY_Q_PARAMETER)
         return q
 
     @app.get("/health", tags=["service"], summary="État du service",
              description="La version de l'index en service, son nombre de passages et son "
                          "modèle ; 503 tant qu'il n'y a pas d'index.",
+             response_description="L'index en service",
              responses={503: ERRORS[503], 500: ERRORS[500]})
     def health() -> dict:
         searcher = engine.current().searcher
@@ -167,10 +174,11 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
     @app.get("/search", tags=["recherche"], summary="Chercher les passages qui répondent",
              description="Les k meilleurs passages pour la question, les meilleurs d'abord : "
                          "l'objet d'une ligne de `ess search --json`.",
+             response_description="Les passages : l'objet de `ess search --json`",
              responses=ERRORS)
     def search(
         q: Annotated[str, Query(description="la question, en français (ou en espagnol, "
-                                            "anglais, portugais)", max_length=MAX_QUERY_CHARS)],
+                                            "anglais, portugais)", max_length=MAX_QUESTION_CHARS)],
         k: Annotated[int, Query(ge=1, le=MAX_K, description="nombre de passages")] = 5,
         mode: Annotated[MODES, Query(description="hybrid (BM25 et modèle, par défaut), "
                                                  "dense (modèle seul) ou lexical (BM25 seul)")]
@@ -191,9 +199,11 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
              description="Une à trois phrases tirées mot pour mot des meilleurs passages, "
                          "chacune suivie du numéro de son passage, ou la raison pour laquelle "
                          "aucun passage ne répond : l'objet de `ess answer --json`.",
+             response_description="La réponse et ses passages : l'objet de "
+                                  "`ess answer --json`",
              responses=ERRORS)
     def answer(
-        q: Annotated[str, Query(description="la question", max_length=MAX_QUERY_CHARS)],
+        q: Annotated[str, Query(description="la question", max_length=MAX_QUESTION_CHARS)],
         k: Annotated[int, Query(ge=1, le=MAX_K,
                                 description="nombre de passages d'où la réponse est tirée")]
             = 5,
@@ -207,6 +217,7 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
              description="Les k passages les plus proches d'un passage, chacun disant s'il "
                          "vient d'une autre section ou d'un autre document : l'objet de "
                          "`ess related ID_PASSAGE --json`.",
+             response_description="Les passages proches : l'objet de `ess related --json`",
              responses={**ERRORS, **NOT_FOUND})
     def related(
         passage_id: Annotated[str, PathParam(description="l'identifiant d'un passage (champ "
@@ -222,6 +233,7 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
     @app.get("/themes", tags=["thèmes"], summary="Les thèmes du catalogue",
              description="Chaque thème avec son nombre de passages : la liste de "
                          "`ess themes --json`.",
+             response_description="Les thèmes : la liste de `ess themes --json`",
              responses={503: ERRORS[503], 500: ERRORS[500]})
     def themes() -> list[dict]:
         searcher = engine.current().searcher
@@ -231,6 +243,8 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
     @app.get("/themes/{theme_id}", tags=["thèmes"], summary="Les passages d'un thème",
              description="Les passages du thème, par document et section, dans l'ordre du "
                          "corpus : l'objet de `ess theme ID_THEME --json`.",
+             response_description="Le thème et ses passages : l'objet de "
+                                  "`ess theme --json`",
              responses={503: ERRORS[503], 500: ERRORS[500], **NOT_FOUND})
     def theme(
         theme_id: Annotated[str, PathParam(description="l'identifiant du thème (voir /themes)")],
@@ -286,7 +300,8 @@ def _handlers(app: FastAPI) -> None:
                        "sur /docs")
         elif exc.status_code == 405:
             message = (f"méthode {request.method} impossible sur {request.url.path} : l'API "
-                       "est en lecture seule, seul GET est accepté")
+                       "est en lecture seule, seuls GET et HEAD sont acceptés")
+            return reply(405, message, {"Allow": "GET, HEAD"})
         else:
             message = f"requête refusée ({exc.status_code})"
         return reply(exc.status_code, message, getattr(exc, "headers", None))
@@ -299,6 +314,30 @@ def _handlers(app: FastAPI) -> None:
         except Exception:
             log.exception("erreur inattendue sur %s %s", request.method, request.url)
             return reply(500, UNEXPECTED)
+
+
+def _openapi_in_french(app: FastAPI) -> None:
+    """The OpenAPI document without FastAPI's English: its « 422 Validation Error » on
+    every address (never sent: a wrong parameter is a 400, in French) and the schemas
+    it names, and the titles it makes up from Python names (« Response Search Search
+    Get », « Passage Id »)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        schema = generate()  # made once, then cached by FastAPI: the changes stay
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                operation.get("responses", {}).pop("422", None)
+                for response in operation.get("responses", {}).values():
+                    response.get("content", {}).get("application/json", {}).get(
+                        "schema", {}).pop("title", None)
+                for parameter in operation.get("parameters", []):
+                    parameter.get("schema", {}).pop("title", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        return schema
+
+    app.openapi = openapi
 
 
 def validation_message(errors) -> str:
@@ -341,7 +380,7 @@ def run(index_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
     _check_free(host, port)  # a port in use, said in French before uvicorn would
     config = uvicorn.Config(create_app(index_dir), host=host, port=port, workers=1,
                             reload=False, access_log=False, log_config=_log_config(),
-                            server_header=False)
+                            server_header=False, http=Protocol, ws="none")
     _Server(config).run()
 
 
@@ -363,11 +402,12 @@ def _log_config() -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s : %(message)s"}},
+        "filters": {"french": {"()": FrenchLog}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain",
                                 "stream": "ext://sys.stderr"}},
         "loggers": {
             "uvicorn": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
-            "uvicorn.error": {"level": "WARNING"},
+            "uvicorn.error": {"level": "WARNING", "filters": ["french"]},
             "ess.api": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         },
     }

@@ -24,20 +24,25 @@ Heavy libraries are imported by the commands that need them, so `--help` is inst
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
+import re
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 from ess.french import speaking_french
 from index.config import Config, default_index
-from index.errors import EssError
+from index.errors import EssError, QuestionsError, os_reason
+from index.limits import MAX_K, question_problem
 from index.text import decimal
 
 
 def main(argv: list[str] | None = None) -> int:
+    _printing_never_fails()
     with speaking_french():
         args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(message)s")
@@ -93,12 +98,12 @@ def _parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser("search", help="chercher les passages qui répondent à une "
                                                 "question")
-    search.add_argument("query", nargs="?", default=None, metavar="QUESTION",
+    search.add_argument("query", nargs="?", type=_typed, default=None, metavar="QUESTION",
                         help="la question ; sans elle, une question par ligne sur l'entrée "
-                             "standard")
+                             "standard (tout encodage)")
     _index_option(search)
-    search.add_argument("-k", type=_positive, default=5, metavar="N",
-                        help="nombre de passages (défaut : 5)")
+    search.add_argument("-k", type=_k, default=5, metavar="N",
+                        help=f"nombre de passages, de 1 à {MAX_K} (défaut : 5)")
     _mode_option(search)
     search.add_argument("--theme", default=None, metavar="ID_THEME",
                         help="seulement les passages de ce thème (voir `ess themes`)")
@@ -110,12 +115,13 @@ def _parser() -> argparse.ArgumentParser:
 
     answer = commands.add_parser("answer", help="répondre à une question par des phrases citées "
                                                 "des passages")
-    answer.add_argument("question", nargs="?", default=None, metavar="QUESTION",
+    answer.add_argument("question", nargs="?", type=_typed, default=None, metavar="QUESTION",
                         help="la question ; sans elle, une question par ligne sur l'entrée "
-                             "standard")
+                             "standard (tout encodage)")
     _index_option(answer)
-    answer.add_argument("-k", type=_positive, default=5, metavar="N",
-                        help="nombre de passages d'où la réponse est tirée (défaut : 5)")
+    answer.add_argument("-k", type=_k, default=5, metavar="N",
+                        help=f"nombre de passages d'où la réponse est tirée, de 1 à {MAX_K} "
+                             "(défaut : 5)")
     answer.add_argument("--json", action="store_true", help="un objet JSON par question")
     _reranker_option(answer)
     answer.set_defaults(run=_answer)
@@ -144,8 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     related.add_argument("--duplicates", action="store_true",
                          help="lister les paires de passages quasi identiques entre documents")
     _index_option(related)
-    related.add_argument("-k", type=_positive, default=5, metavar="N",
-                         help="nombre de passages (défaut : 5)")
+    related.add_argument("-k", type=_k, default=5, metavar="N",
+                         help=f"nombre de passages, de 1 à {MAX_K} (défaut : 5)")
     related.add_argument("--json", action="store_true", help="en JSON")
     related.set_defaults(run=_related)
 
@@ -228,6 +234,14 @@ def _positive(value: str) -> int:
     return number
 
 
+def _k(value: str) -> int:
+    """-k of `search`, `answer` and `related`: the bounds the API's k has."""
+    number = int(value) if value.strip().isdigit() else 0
+    if not 1 <= number <= MAX_K:
+        raise argparse.ArgumentTypeError(f"attendu un entier de 1 à {MAX_K}, pas {value!r}")
+    return number
+
+
 def _ingest(args) -> int:
     overrides = {"corpus": args.corpus, "index": args.index, "model": args.model,
                  "vector_kind": args.vectors, "batch_size": args.batch_size}
@@ -282,8 +296,8 @@ def _count(number: int, noun: str) -> str:
 def _search(args) -> int:
     from index.payloads import search_payload
 
+    queries = _Questions(args.query)
     searcher = _searcher(args, model=args.model)
-    queries = [args.query] if args.query is not None else _stdin_queries()
     for number, query in enumerate(queries):
         hits = searcher.search(query, args.k, args.mode, theme=args.theme)
         if args.json:
@@ -292,14 +306,14 @@ def _search(args) -> int:
         if args.query is None:
             print(("\n" if number else "") + f"? {query}")
         print(render_hits(hits), flush=True)
-    return 0
+    return queries.status
 
 
 def _answer(args) -> int:
     from index.answer import Answerer
 
+    questions = _Questions(args.question)
     answerer = Answerer(_searcher(args))
-    questions = [args.question] if args.question is not None else _stdin_queries()
     for number, question in enumerate(questions):
         answer = answerer.answer(question, args.k)
         if args.json:
@@ -308,7 +322,7 @@ def _answer(args) -> int:
         if args.question is None:
             print(("\n" if number else "") + f"? {question}")
         print(render_answer(answer), flush=True)
-    return 0
+    return questions.status
 
 
 def render_answer(answer) -> str:
@@ -323,10 +337,96 @@ def render_answer(answer) -> str:
     return "\n".join(lines)
 
 
-def _stdin_queries():
-    for line in sys.stdin:
-        if line.strip():
+class _Questions:
+    """The questions of `ess search` and `ess answer`: the argument, or one per line of
+    standard input, read as bytes and decoded as the corpus is (`decoded`), so that a
+    file in latin-1 or a stray byte never stops a batch. Blank lines are skipped; a
+    question the API would refuse (too long) is reported on standard error, and the
+    batch goes on with the next line; `status` is then 1."""
+
+    def __init__(self, argument: str | None) -> None:
+        self.argument = argument
+        self.status = 0
+        if argument is not None and (problem := question_problem(argument)):
+            raise EssError(problem)  # before the index is loaded: said at once
+
+    def __iter__(self) -> Iterator[str]:
+        if self.argument is not None:
+            yield self.argument  # as the API takes its q: the same question, the same JSON
+            return
+        for number, line in enumerate(_stdin_lines(), 1):
+            if not line.strip():
+                continue
+            problem = question_problem(line.strip())
+            if problem:
+                print(f"Erreur : ligne {number} : {problem}", file=sys.stderr, flush=True)
+                self.status = 1
+                continue
             yield line.strip()
+
+
+def _stdin_lines() -> Iterator[str]:
+    """Standard input's lines, each decoded as a corpus file is (`decoded`): one line
+    at a time, so that questions typed or piped one by one are answered one by one.
+    Input that opens with a UTF-16 or UTF-32 byte-order mark is read whole (its line
+    breaks are not single bytes)."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # a text stream put in place of stdin (tests, embedding programs)
+        yield from (_typed(line) for line in sys.stdin)
+        return
+    first = binary.readline()
+    if first.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        yield from decoded(first + binary.read()).splitlines()
+        return
+    for line in itertools.chain([first], binary):
+        if line:
+            yield decoded(line)
+
+
+def decoded(data: bytes) -> str:
+    """Bytes of a question decoded as the corpus's files are (`ingest.read.decode`):
+    UTF-8, else the Western encoding detected (cp1252, latin-1), U+FFFD for each byte
+    that cannot be read; bytes no encoding reads (nul bytes…) are read as UTF-8 with
+    U+FFFD.
+
+    >>> decoded("Genève".encode("cp1252")), decoded("Genève ".encode() + b"\\xff")
+    ('Genève', 'Genève �')
+    >>> decoded(b"\\x81\\x8d ?")  # bytes no encoding reads
+    '�� ?'
+    """
+    from ingest.formats import UnreadableFile
+    from ingest.read import decode
+
+    try:
+        return decode(data)[0]
+    except UnreadableFile:
+        return data.replace(b"\x00", b" ").decode("utf-8", errors="replace")
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _typed(value: str) -> str:
+    """A question given as an argument: bytes the locale could not decode arrive as
+    surrogate escapes (`ess answer $'financer \\xff'` on Linux); they are decoded as a
+    corpus file's would be, never passed on to fail later when the text is encoded."""
+    if not _SURROGATES.search(value):
+        return value
+    try:
+        return decoded(os.fsencode(value))
+    except UnicodeEncodeError:  # surrogates that are not escaped bytes
+        return _SURROGATES.sub("\ufffd", value)
+
+
+def _printing_never_fails() -> None:
+    """Standard output and error that write « ? » for a character their encoding lacks
+    (a terminal in latin-1 and a « › » in a citation), rather than stop with a
+    UnicodeEncodeError in the middle of a batch."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass  # not a text stream that can be reconfigured: written as it is
 
 
 def render_hits(hits, notes=None) -> str:
@@ -422,7 +522,7 @@ def _eval(args) -> int:
     from index.answer import Answerer
     from index.evaluate import evaluate, load_questions
 
-    questions = load_questions(args.questions, args.split)
+    questions = load_questions(args.questions, args.split, _questions_file(args.questions))
     searcher = _searcher(args)
     report = evaluate(searcher, questions, k=args.k, mode=args.mode,
                       answerer=None if args.no_answers else Answerer(searcher))
@@ -431,6 +531,23 @@ def _eval(args) -> int:
     else:
         print(render_report(report))
     return 0
+
+
+def _questions_file(path: Path) -> str:
+    """The text of a questions file, decoded as a corpus file is (a file saved in
+    cp1252 or latin-1 is read, not refused); a file that cannot be opened is an error
+    saying why in French."""
+    what = f"le fichier de questions {path}"
+    try:
+        return decoded(path.read_bytes())
+    except FileNotFoundError:
+        raise QuestionsError(f"{what} n'existe pas") from None
+    except IsADirectoryError:
+        raise QuestionsError(f"{what} est un dossier : indiquez un fichier .jsonl, une "
+                             "question JSON par ligne") from None
+    except OSError as exc:
+        raise QuestionsError(f"{what} ne peut pas être lu ({os_reason(exc)}) : vérifiez le "
+                             "chemin et ses droits") from None
 
 
 def render_report(r) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ess import editor
 from index import store
-from index.errors import EssError, IndexMissing
+from index.errors import EssError, IndexMissing, os_reason
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 READY_S = 120.0  # how long the page may take to answer its health check
@@ -60,7 +60,7 @@ def _check_free(host: str, port: int) -> None:
             if exc.errno in (98, 48):  # EADDRINUSE on Linux, macOS
                 raise EssError(f"le port {port} est déjà utilisé sur {host} : choisissez-en un "
                                "autre avec --port, ou arrêtez l'autre programme") from None
-            raise EssError(f"impossible d'écouter sur {host}:{port} ({exc.strerror}) : "
+            raise EssError(f"impossible d'écouter sur {host}:{port} ({os_reason(exc)}) : "
                            "vérifiez l'adresse donnée à --host") from None
 
 

@@ -195,11 +195,11 @@ class SentenceTransformerEmbedder:
                     name, device=device, local_files_only=not online and not Path(name).is_dir()
                 )
         except Exception as exc:  # the library raises OSError, ValueError, HF errors…
+            log.warning("loading the model %r failed: %r", name, exc)  # for the maintainer
             raise ModelUnavailable(
                 f"impossible de charger le modèle {name!r} : indiquez le dossier d'un modèle "
                 "sentence-transformers, ou le nom d'un modèle déjà présent dans le cache "
-                f"Hugging Face local (ESS_ONLINE=1 autorise un téléchargement) "
-                f"({type(exc).__name__})"
+                "Hugging Face local (ESS_ONLINE=1 autorise un téléchargement)"
             ) from exc
         self.name = name
         dimension = (getattr(self._model, "get_embedding_dimension", None)

@@ -99,11 +99,16 @@ class Outcome:
     first: str | None = None  # the first passage's id
 
 
-def load_questions(path: Path, split: str | None = None) -> list[Question]:
+def load_questions(path: Path, split: str | None = None,
+                   text: str | None = None) -> list[Question]:
     """Read a question file; any defect is a QuestionsError naming the line. With
-    `split`, only the rows of that split."""
+    `split`, only the rows of that split.
+
+    `text` is the file's text when the caller has read and decoded it already (`ess
+    eval` decodes it as a corpus file, whatever its encoding); `path` then only names it.
+    """
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = (path.read_text(encoding="utf-8-sig") if text is None else text).splitlines()
     except FileNotFoundError:
         raise QuestionsError(f"le fichier de questions {path} n'existe pas") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -50,12 +50,12 @@ class Reranker:
                 self._model = CrossEncoder(str(path) if path.is_dir() else name, device=device,
                                            local_files_only=not online and not path.is_dir())
         except Exception as exc:  # OSError, ValueError, the hub's errors…
+            log.warning("loading the reranker %r failed: %r", name, exc)  # for the maintainer
             raise ModelUnavailable(
                 f"impossible de charger le reranker {name!r} : indiquez le dossier d'un "
                 "cross-encoder sentence-transformers, ou le nom d'un cross-encoder déjà présent "
                 "dans le cache Hugging Face local (ESS_ONLINE=1 autorise un téléchargement), "
-                f"ou cherchez sans reranker (ni --reranker ni ESS_RERANKER) "
-                f"({type(exc).__name__})"
+                "ou cherchez sans reranker (ni --reranker ni ESS_RERANKER)"
             ) from exc
         if self._model.num_labels != 1:
             raise ModelUnavailable(

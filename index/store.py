@@ -56,7 +56,8 @@ from index import background as background_part
 from index import sections as sections_part
 from index import unit_index
 from index import vectors as vector_index
-from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable, SettingError
+from index.errors import (IndexMissing, IndexUnreadable, IndexUnwritable, SettingError,
+                          os_reason)
 from index.lexical import LexicalIndex
 from index.records import Passage
 from index.table import PassageTable
@@ -153,7 +154,7 @@ def current(index_dir: Path) -> Path:
         raise IndexMissing(
             f"aucun index dans {index_dir} : construisez-le avec `ess ingest`") from None
     except OSError as exc:
-        raise IndexUnreadable(f"index illisible dans {index_dir} ({exc.strerror}) : "
+        raise IndexUnreadable(f"index illisible dans {index_dir} ({os_reason(exc)}) : "
                               f"{REBUILD}") from None
     folder = index_dir / name
     if not name or "/" in name or not folder.is_dir():

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from index.config import PROJECT_ROOT
-from index.errors import EssError
+from index.errors import EssError, os_reason
 from index.tokenize import tokenize
 
 CATALOGUE = "themes.toml"
@@ -59,14 +60,33 @@ def find_catalogue(corpus: Path) -> Path | None:
     return None
 
 
+def _where(exc: tomllib.TOMLDecodeError) -> str:
+    """Where TOML went wrong, in French (tomllib says it in English, at the end of its
+    message).
+
+    >>> try:
+    ...     tomllib.loads('[[theme]]\\nid = \\n')
+    ... except tomllib.TOMLDecodeError as exc:
+    ...     _where(exc)
+    ' (ligne 2, colonne 6)'
+    """
+    found = re.search(r"at line (\d+), column (\d+)", str(exc))
+    return f" (ligne {found[1]}, colonne {found[2]})" if found else ""
+
+
 def load_catalogue(path: Path) -> list[Theme]:
     """Read a catalogue; a mistake in it is a CatalogueError naming the file and the fix."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"catalogue de thèmes {path} illisible ({exc})") from None
+    except OSError as exc:
+        raise CatalogueError(f"catalogue de thèmes {path} illisible ({os_reason(exc)}) : "
+                             "vérifiez ses droits") from None
+    except UnicodeDecodeError:
+        raise CatalogueError(f"catalogue de thèmes {path} illisible : il n'est pas en UTF-8 ; "
+                             "enregistrez-le en UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"catalogue de thèmes {path} : TOML invalide ({exc})") from None
+        raise CatalogueError(f"catalogue de thèmes {path} : TOML invalide{_where(exc)} : "
+                             "corrigez-le") from None
     themes, seen = [], set()
     for number, row in enumerate(data.get("theme", []), 1):
         where = f"{path}, thème n° {number}"

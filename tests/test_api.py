@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ import httpx
 import pytest
 
 from conftest import CORPUS, ROOT, SUMMARY, free_port, listening, stop
+from ess.connection import HEADER_TIMEOUT_S, HEADERS_LATE, MALFORMED
 from index.errors import UNEXPECTED
 
 ESS = [sys.executable, "-m", "ess"]
@@ -189,6 +191,22 @@ def test_the_openapi_documentation_is_served_in_french(seed):
     search = schema["paths"]["/search"]["get"]
     assert search["summary"] == "Chercher les passages qui répondent"
     assert {p["name"] for p in search["parameters"]} == {"q", "k", "mode", "theme"}
+    assert search["responses"]["200"]["description"] == ("Les passages : l'objet de "
+                                                         "`ess search --json`")
+
+
+def test_the_openapi_document_lists_only_what_is_sent_and_no_english(seed):
+    """No « 422 Validation Error » (a wrong parameter is a 400), no « Successful
+    Response », no title FastAPI makes from Python names (« Response Search Search Get »)."""
+    schema = seed.get("/openapi.json").json()
+    statuses = {status for operations in schema["paths"].values()
+                for operation in operations.values() for status in operation["responses"]}
+    assert statuses == {"200", "400", "404", "500", "503"}
+    text = json.dumps(schema, ensure_ascii=False)
+    for english in ("Validation Error", "ValidationError", "Successful Response",
+                    '"Response ', " Get\"", "Passage Id", "Theme Id", "The body"):
+        assert english not in text
+    assert set(schema["components"]["schemas"]) == {"Erreur"}
 
 
 # -- errors: JSON, in French, with the right status ----------------------------------
@@ -237,9 +255,99 @@ def test_an_unknown_id_or_address_is_a_404(seed, path, detail):
 def test_it_is_read_only_any_other_method_is_a_405(seed, method):
     reply = seed.client.request(method, "/search", params={"q": QUESTION})
     assert reply.status_code == 405
-    assert reply.headers["allow"] == "GET"
+    assert reply.headers["allow"] == "GET, HEAD"
     assert reply.json() == {"detail": f"méthode {method} impossible sur /search : l'API est "
-                                      "en lecture seule, seul GET est accepté"}
+                                      "en lecture seule, seuls GET et HEAD sont acceptés"}
+
+
+# -- HTTP as servers speak it: HEAD, a header timeout, malformed requests -------------
+
+
+@pytest.mark.parametrize("path", [
+    "/health", f"/search?q={QUESTION}&k=3", f"/answer?q={QUESTION}", "/related/31f5ccd49100efd4",
+    "/themes", "/themes/finance", "/docs", "/openapi.json",
+    "/search?q=", "/themes/inconnu", "/recherche",
+])
+def test_head_answers_every_get_address_with_its_headers_and_no_body(seed, path):
+    get, head = seed.client.get(path), seed.client.head(path)
+    assert head.status_code == get.status_code != 405
+    assert head.content == b""
+    for name in ("content-type", "content-length"):
+        assert head.headers[name] == get.headers[name]
+
+
+SOCKET_S = HEADER_TIMEOUT_S + 30  # how long a raw connection may wait for the server
+
+
+def received(connection: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection; a server that keeps
+    it open past SOCKET_S fails the test (socket.timeout)."""
+    chunks = []
+    while chunk := connection.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def raw(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=SOCKET_S) as connection:
+        connection.sendall(data)
+        return received(connection)
+
+
+def trickled(port: int, data: bytes) -> bytes:
+    """A « slowloris » client: one byte of headers a second, never the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=SOCKET_S) as connection:
+        deadline = time.monotonic() + SOCKET_S
+        for byte in data:
+            connection.sendall(bytes([byte]))
+            readable, _, _ = select.select([connection], [], [], 1)
+            if readable or time.monotonic() > deadline:
+                break
+        return received(connection)
+
+
+def kept_alive(port: int) -> bytes:
+    """A whole request, its answer read, then the start of a second request."""
+    with socket.create_connection(("127.0.0.1", port), timeout=SOCKET_S) as connection:
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        first = b""
+        while b"\r\n\r\n" not in first or not first.endswith(b"}"):
+            first += connection.recv(65536)
+        connection.sendall(b"GET /health HTTP/1.1\r\nHost: loc")
+        return received(connection)
+
+
+def test_a_request_whose_headers_never_end_is_closed_with_a_408_in_french(seed):
+    partial = b"GET /health HTTP/1.1\r\nHost: localhost\r\nAccept: appl"
+    with ThreadPoolExecutor(4) as pool:  # side by side: one wait for all four
+        waits = [pool.submit(raw, seed.port, partial), pool.submit(raw, seed.port, b""),
+                 pool.submit(trickled, seed.port, partial + b"x" * 1000),
+                 pool.submit(kept_alive, seed.port)]
+        once, silent, slow, second = (wait.result() for wait in waits)
+    late = ("HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\n"
+            "content-length: {length}\r\nconnection: close\r\n\r\n{body}")
+    body = json.dumps({"detail": HEADERS_LATE.format(seconds=f"{HEADER_TIMEOUT_S:g}")},
+                      ensure_ascii=False)
+    expected = late.format(length=len(body.encode()), body=body).encode()
+    assert once == slow == second == expected
+    assert silent == b""  # a connection that never asked anything is closed without a word
+    assert "requête incomplète : ses en-têtes ne sont pas arrivés en 10 s" in body
+    assert "en-têtes incomplets après 10 s, connexion fermée (408)" in seed.printed()
+
+
+@pytest.mark.parametrize("data", [
+    b"BONJOUR\r\n\r\n",
+    b"GET /health HTTP/1.1\r\nHost localhost\r\n\r\n",
+    b"GET /health HTTP/1.1\r\nHost: localhost\r\nContent-Length: beaucoup\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # TLS spoken to a plain HTTP port
+])
+def test_malformed_http_gets_a_400_in_french_and_a_french_log_line(seed, data):
+    head, _, body = raw(seed.port, data).partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"HTTP/1.1 400 Bad Request"
+    assert b"content-type: application/json" in head.split(b"\r\n")
+    assert json.loads(body) == {"detail": MALFORMED}
+    assert "requête HTTP invalide reçue : refusée (400)" in seed.printed()
+    assert "Invalid HTTP request" not in seed.printed()
 
 
 def test_a_bug_is_a_500_in_french_without_its_traceback_which_is_logged(
@@ -260,6 +368,26 @@ def test_a_bug_is_a_500_in_french_without_its_traceback_which_is_logged(
     assert "secret" not in reply.text and "Traceback" not in reply.text
     logged = [r for r in caplog.records if r.name == "ess.api" and r.levelname == "ERROR"]
     assert logged and "RuntimeError: bogue interne" in caplog.text
+
+
+def test_a_broken_catalogue_is_a_503_in_french_without_python_s_words(tmp_path, fake_model):
+    """tomllib's English (« Invalid value (at line 2, column 6) ») is not sent."""
+    from fastapi.testclient import TestClient
+
+    import ess.api
+    from ingest.build import build
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / SUMMARY, corpus / SUMMARY)
+    shutil.copy(CORPUS / "themes.toml", corpus / "themes.toml")
+    build(corpus, tmp_path / "index", model="fake", show_progress=False)
+    (corpus / "themes.toml").write_text("[[theme]]\nid = \n", encoding="utf-8")
+    with TestClient(ess.api.create_app(tmp_path / "index")) as client:
+        reply = client.get("/themes")
+    assert reply.status_code == 503
+    assert reply.json() == {"detail": f"catalogue de thèmes {(corpus / 'themes.toml').resolve()} "
+                                      ": TOML invalide (ligne 2, colonne 6) : corrigez-le"}
 
 
 # -- the address, and a new index picked up without a restart -------------------------

@@ -173,8 +173,35 @@ def test_search_reads_queries_from_stdin_as_text(index_dir, capsys, monkeypatch)
     assert out.count("\n? ") == 1 and out.count("1. [") == 2
 
 
-def test_blank_query_prints_no_passage(index_dir, capsys):
-    assert run(capsys, "search", "   ", "--index", index_dir) == (0, "Aucun passage.\n", "")
+@pytest.mark.parametrize("command", ["search", "answer"])
+@pytest.mark.parametrize("question", ["", "   ", "\t\n"])
+def test_an_empty_question_is_the_api_s_error(index_dir, capsys, command, question):
+    assert_error(capsys, [command, question, "--index", index_dir],
+                 "la question est vide : donnez une question")
+
+
+def test_an_empty_question_is_refused_before_the_index_is_looked_for(tmp_path, capsys):
+    assert_error(capsys, ["search", "", "--index", tmp_path / "absent"],
+                 "la question est vide : donnez une question")
+
+
+def test_a_question_over_the_api_s_length_is_refused(index_dir, capsys):
+    assert_error(capsys, ["search", "x" * 2001, "--index", index_dir],
+                 "la question fait 2001 caractères, au plus 2000 : raccourcissez-la")
+    code, out, _ = run(capsys, "search", "x" * 2000, "--index", index_dir)
+    assert code == 0
+
+
+def test_in_a_batch_a_refused_line_is_reported_and_the_rest_answered(index_dir, capsys,
+                                                                      monkeypatch):
+    lines = "opérateurs bancaires\n" + "x" * 2001 + "\n\n  \nemplois durables\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(lines.encode())))
+    code, out, err = run(capsys, "search", "--index", index_dir, "-k", "1", "--json")
+    assert code == 1
+    assert err == ("Erreur : ligne 2 : la question fait 2001 caractères, au plus 2000 : "
+                   "raccourcissez-la\n")
+    assert [json.loads(line)["query"] for line in out.splitlines()] == [
+        "opérateurs bancaires", "emplois durables"]
 
 
 # --- errors --------------------------------------------------------------------------
@@ -229,12 +256,22 @@ def test_search_with_another_model(index_dir, capsys):
                  "sans --model")
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "deux"])
-def test_k_must_be_positive(index_dir, capsys, value):
+@pytest.mark.parametrize("command", [["search", "ESS"], ["answer", "ESS"],
+                                     ["related", "31f5ccd49100efd4"]])
+@pytest.mark.parametrize("value", ["0", "-3", "deux", "51", "1000000000"])
+def test_k_has_the_api_s_bounds(index_dir, capsys, command, value):
     with pytest.raises(SystemExit) as exited:
-        main(["search", "ESS", "--index", str(index_dir), "-k", value])
+        main([*command, "--index", str(index_dir), "-k", value])
     assert exited.value.code == 2
-    assert f"attendu un entier positif, pas {value!r}" in capsys.readouterr().err
+    assert capsys.readouterr().err.endswith(
+        f"ess {command[0]} : erreur : argument -k : attendu un entier de 1 à 50, pas "
+        f"{value!r}\n")
+
+
+def test_k_of_50_is_accepted(index_dir, capsys):
+    code, out, _ = run(capsys, "search", "opérateurs bancaires", "--index", index_dir,
+                       "-k", "50", "--json")
+    assert code == 0 and json.loads(out)["results"]
 
 
 @pytest.mark.parametrize("value", ["0", "trente"])
@@ -310,6 +347,21 @@ def test_eval_prints_the_report(index_dir, questions, capsys):
     assert re.fullmatch(r"latence réponse    médiane \d+,\d ms "
                         r"\(composition, après la recherche\)", lines[10])
     assert len(lines) == 11
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-8-sig"])
+def test_eval_reads_a_questions_file_in_any_encoding(index_dir, questions, capsys, encoding):
+    text = questions.read_text(encoding="utf-8").replace("’", "'")
+    questions.write_bytes(text.encode(encoding))
+    code, out, err = run(capsys, "eval", questions, "--index", index_dir, "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out)["hit_at_1"] == 1.0 and json.loads(out)["questions"] == 3
+
+
+def test_eval_of_a_folder_says_to_name_a_file(index_dir, tmp_path, capsys):
+    assert_error(capsys, ["eval", tmp_path, "--index", index_dir],
+                 f"le fichier de questions {tmp_path} est un dossier : indiquez un fichier "
+                 ".jsonl, une question JSON par ligne")
 
 
 def test_eval_reports_unanswerable_rows_and_each_language(index_dir, tmp_path, capsys):
