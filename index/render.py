@@ -30,6 +30,9 @@ STYLE = f"""<style>
 .ess-cite {{font-size: .9rem; color: {MUTED}; margin: 0 0 .4rem 0;}}
 .ess-caption, [data-testid="stCaptionContainer"] {{color: {MUTED}; opacity: 1;}}
 .ess-card h3 {{font-size: 1.1rem; margin: 0 0 .3rem 0; padding: 0;}}
+/* A marker [n] of the answer scrolls to its card: the card's heading stays below
+   Streamlit's sticky header (3.75rem high). */
+.ess-card {{scroll-margin-top: 5rem;}}
 .ess-context p {{margin: 0 0 .5rem 0;}}
 .ess-context b {{font-weight: 700;}}
 .ess-context-heading {{font-weight: 600; color: {MUTED};}}
@@ -163,22 +166,27 @@ def text_html(text: str, css_class: str) -> str:
 
 
 def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
-    """Escaped text with the given spans in <mark>.
+    """Escaped text with the given spans in <mark>, Markdown markers dropped: the spans
+    are offsets into `text` as it is, markers included.
 
-    >>> highlighted("Créer des fonds. Former <les> élus.", [(17, 35)])
+    >>> highlighted("Créer des **fonds**. Former <les> élus.", [(21, 39)])
     'Créer des fonds. <mark>Former &lt;les&gt; élus.</mark>'
     """
-    out, cursor = [], 0
-    for start, end in sorted(spans):
-        out += [escape(text[cursor:start]), "<mark>", escape(text[start:end]), "</mark>"]
-        cursor = end
-    out.append(escape(text[cursor:]))
-    return "".join(out)
+    return " ".join(html for html, _ in _paragraphs(text, spans, "mark") if html.strip())
+
+
+def plain_html(text: str) -> str:
+    """A passage's text as a reader sees it: escaped, Markdown markers dropped.
+
+    >>> plain_html("**Créer** des *fonds* : <b>")
+    'Créer des fonds &#58; &lt;b&gt;'
+    """
+    return highlighted(text, [])
 
 
 def answer_html(answer: Answer) -> str:
     """The answer paragraph, each marker a link to its passage card."""
-    parts = [f'{escape(s.text)} <a href="#passage-{s.marker}" title="Voir le passage '
+    parts = [f'{plain_html(s.text)} <a href="#passage-{s.marker}" title="Voir le passage '
              f'{s.marker}">[{s.marker}]</a>' for s in answer.sentences]
     return f'<div class="ess-answer">{" ".join(parts)}</div>'
 
@@ -198,9 +206,70 @@ def card_html(number: int, hit: Hit, spans: list[tuple[int, int]]) -> str:
 
 
 # Markdown a corpus file may hold: block markers at the start of a line (headings,
-# bullets, quotes) and emphasis around words. The context shows the text without them.
+# bullets, quotes) and emphasis around words. Cards and the context show the text
+# without them.
 _BLOCK = re.compile(r"^[ \t]{0,3}(?:(#{1,6})[ \t]+|[-*+•][ \t]+|>[ \t]?)")
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def _markers(text: str, line_start: bool = True) -> tuple[bytearray, set[int]]:
+    """Which characters of `text` are Markdown markers (1: not shown), and which lines
+    (by number) are headings."""
+    dropped, headings, position = bytearray(len(text)), set(), 0
+    for number, line in enumerate(text.split("\n")):
+        marker = _BLOCK.match(line) if number or line_start else None
+        if marker:
+            dropped[position:position + marker.end()] = b"\1" * marker.end()
+            if marker.group(1):
+                headings.add(number)
+        position += len(line) + 1
+    for marker in _EMPHASIS.finditer(text):
+        dropped[marker.start():marker.end()] = b"\1" * (marker.end() - marker.start())
+    return dropped, headings
+
+
+def plain_text(text: str) -> str:
+    """`text` without its Markdown markers, not escaped: for a chart's tooltip, which
+    shows text as text.
+
+    >>> plain_text("## Titre\\n- Un **point** <clé>")
+    'Titre\\nUn point <clé>'
+    """
+    dropped, _ = _markers(text)
+    return "".join(c for c, gone in zip(text, dropped, strict=True) if not gone)
+
+
+def _paragraphs(text: str, spans: list[tuple[int, int]], tag: str,
+                line_start: bool = True) -> list[tuple[str, bool]]:
+    """`text` as escaped HTML, one (html, is a heading) per line, its Markdown markers
+    dropped and the characters of `spans` (offsets into `text`, markers included) inside
+    `<tag>`. `line_start`: whether `text` begins a line of its file (a block marker counts
+    only there).
+
+    Markers are found on the whole text first, so that a span starting or ending inside
+    « **…** » neither keeps a marker nor shifts the marked words.
+
+    >>> _paragraphs("## Titre\\n- Un **point** clé", [(16, 21)], "b")
+    [('Titre', True), ('Un <b>point</b> clé', False)]
+    """
+    dropped, headings = _markers(text, line_start)
+    marked = bytearray(len(text))
+    for start, end in spans:
+        start, end = max(0, start), min(len(text), end)
+        marked[start:end] = b"\1" * max(0, end - start)
+    lines: list[list[tuple[str, bool]]] = [[]]  # per line, runs of (characters, marked)
+    for index, character in enumerate(text):
+        if character == "\n":
+            lines.append([])
+        elif not dropped[index]:
+            run = lines[-1]
+            if run and run[-1][1] == bool(marked[index]):
+                run[-1] = (run[-1][0] + character, run[-1][1])
+            else:
+                run.append((character, bool(marked[index])))
+    return [("".join(f"<{tag}>{escape(part)}</{tag}>" if mark and part.strip() else escape(part)
+                     for part, mark in line), number in headings)
+            for number, line in enumerate(lines)]
 
 
 def _window(text: str, start: int, end: int, width: int) -> tuple[int, int]:
@@ -226,29 +295,9 @@ def context_html(hit: Hit, text: str | None, width: int = 400) -> str:
     if text is None:
         return f"<p>Le fichier {escape(p.source)} n'est plus dans le corpus.</p>"
     left, right = _window(text, p.start, p.end, width)
-    pieces = [(text[left:p.start], False), (text[p.start:p.end], True), (text[p.end:right], False)]
-    lines: list[list[tuple[str, bool]]] = [[]]
-    for piece, bold in pieces:
-        for number, part in enumerate(piece.split("\n")):
-            if number:
-                lines.append([])
-            lines[-1].append((part, bold))
-    paragraphs = []
-    for number, line in enumerate(lines):
-        at_line_start = number > 0 or left == 0 or text[left - 1] == "\n"
-        heading = False
-        if at_line_start and line:
-            first, bold = line[0]
-            marker = _BLOCK.match(first)
-            if marker:
-                heading = bool(marker.group(1))
-                line[0] = (first[marker.end():], bold)
-        html = ""
-        for part, bold in line:
-            shown = escape(_EMPHASIS.sub("", part))
-            html += f"<b>{shown}</b>" if bold and shown.strip() else shown
-        if html.strip():
-            paragraphs.append((html, heading))
+    paragraphs = [(html, heading) for html, heading in _paragraphs(
+        text[left:right], [(p.start - left, p.end - left)], "b",
+        line_start=left == 0 or text[left - 1] == "\n") if html.strip()]
     if not paragraphs:
         return f'<p class="ess-cite">{escape(p.location())}</p>'
     if left > 0:
@@ -270,7 +319,7 @@ def related_html(items) -> str:
         where = ("autre document" if item.other_document
                  else "autre section" if item.other_section else "même section")
         rows.append(f"<li><b>{escape(p.citation())}</b> · {where} · similarité "
-                    f"{decimal(item.hit.score, 2)}<br>{escape(p.text)}</li>")
+                    f"{decimal(item.hit.score, 2)}<br>{plain_html(p.text)}</li>")
     return f'<ul class="ess-related">{"".join(rows)}</ul>'
 
 
@@ -279,7 +328,7 @@ def group_html(title: str, section: str, passages: list[Passage]) -> str:
     heading = escape(title) + (f" › {escape(section.replace(' > ', ' › '))}" if section else "")
     rows = "".join(
         f"<li>{'<b>Recommandation n° ' + str(p.item) + '</b> · ' if p.item is not None else ''}"
-        f"{escape(p.text)} <span class=\"ess-cite\">{escape(p.location())}</span></li>"
+        f"{plain_html(p.text)} <span class=\"ess-cite\">{escape(p.location())}</span></li>"
         for p in passages)
     return f'<div class="ess-group"><h3>{heading}</h3><ul>{rows}</ul></div>'
 
