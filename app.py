@@ -133,7 +133,7 @@ def question_tab() -> None:
         st.query_params["q"] = question
     else:
         st.query_params.pop("q", None)
-        st.subheader("Exemples de questions", anchor=False)
+        st.header("Exemples de questions", anchor=False)
         examples()
         return
     with st.spinner("Recherche des passages…", show_time=False):
@@ -162,14 +162,14 @@ def question_tab() -> None:
     for number, hit in enumerate(hits, 1):
         with st.container(border=True):
             st.markdown(card_html(number, hit, answer.highlights(number - 1)),
-                        unsafe_allow_html=True)
+                        unsafe_allow_html=True, anchors=False)  # no empty link stop
             with st.expander("Voir le passage dans son contexte"):
                 st.markdown(context_html(hit, source_text(corpus / hit.passage.source)),
                             unsafe_allow_html=True)
             with st.expander("Recommandations proches"):
                 st.markdown(related_html(related(searcher, hit.passage.id, 5)),
                             unsafe_allow_html=True)
-    st.subheader("Autres questions", anchor=False)
+    st.header("Autres questions", anchor=False)
     examples()
 
 

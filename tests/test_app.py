@@ -58,6 +58,8 @@ def test_a_question_shows_an_answer_with_markers_and_the_cited_recommendation(
     assert any("ESS et un système financier plus stable" in c and "recommandation n° " in c
                for c in shown)
     assert "<mark>" in shown[0]  # the answer's sentence is marked in its passage
+    assert all(m.proto.hide_anchors for m in app.markdown  # no empty link by each heading
+               if m.value.startswith('<div class="ess-card"'))
     assert app.get("download_button")  # the Markdown export
 
 
@@ -433,9 +435,9 @@ def test_scores_are_written_the_french_way(monkeypatch, real_index):
 def test_the_answer_comes_right_under_the_form_and_the_examples_after_it(monkeypatch,
                                                                           real_index):
     app = page(monkeypatch, real_index)
-    assert [s.value for s in app.subheader] == ["Exemples de questions"]
+    assert [h.value for h in app.header] == ["Exemples de questions"]  # h2, after the h1
     app = ask(app, QUESTION)
-    assert [s.value for s in app.subheader] == ["Autres questions"]
+    assert [h.value for h in app.main.header] == ["Réponse", "Passages", "Autres questions"]
     shown = [getattr(e, "value", None) for e in app.main]
     assert shown.index("Réponse") < shown.index("Passages") < shown.index("Autres questions")
     assert [b.label for b in app.button][1] == EXAMPLES_FIRST  # the examples still answer

@@ -111,3 +111,27 @@ def test_related_passages_and_the_answer_show_no_markdown_markers():
     html = related_html([Item()])
     assert "&#42;" not in html and "Cette feuille de route est le fruit des réflexions les" in html
 
+
+def test_the_chrome_patterns_turn_streamlit_english_into_french():
+    """PATTERNS are written to mean the same in JavaScript (the page) and Python (here):
+    plain groups, `$1` for the first."""
+    import re
+
+    from index.render import FRENCH, PATTERNS, chrome_html
+
+    def translate(text: str) -> str:
+        for pattern, french in PATTERNS:
+            if re.search(pattern, text):
+                return re.sub(pattern, french.replace("$1", r"\1"), text)
+        return FRENCH.get(text, text)
+
+    assert translate("application/x-shellscript files are not allowed.") == (
+        "Ce type de fichier (application/x-shellscript) n'est pas accepté : choisissez un "
+        "fichier d'un des formats indiqués.")
+    assert translate("Remove notes.txt") == "Retirer notes.txt"
+    assert translate("Cancel upload of notes.txt") == "Annuler l'envoi de notes.txt"
+    assert translate("Choose an option") == "Choisissez"
+    assert translate("Add files") == "Choisir un autre fichier"
+    script = chrome_html()
+    assert '"Vega visualization": "Graphique"' in script and "__PATTERNS__" not in script
+    assert 'aria-live", "polite"' in script
