@@ -363,6 +363,9 @@ def tab_stops(driver, most: int = 80) -> list[dict]:
         if driver.execute_script("const e = document.activeElement; "
                                  "if (window.essStops.has(e)) return true; "
                                  "window.essStops.add(e); return false;"):
+            # Back as the reader left it: nothing focused, the page at its top.
+            driver.execute_script("document.activeElement?.blur(); "
+                                  "document.getElementById('stMain')?.scrollTo(0, 0)")
             return stops
         stop = driver.execute_script(FOCUS)
         if stop is not None:  # the document itself, between the last stop and the first
