@@ -145,7 +145,7 @@ def question_tab() -> None:
         st.query_params["q"] = question
     else:
         st.query_params.pop("q", None)
-        st.subheader("Exemples de questions", anchor=False)
+        st.header("Exemples de questions", anchor=False)
         examples()
         return
     if not is_question(question):  # « bonjour », « ? »: no passage dressed as an answer
@@ -181,14 +181,14 @@ def question_tab() -> None:
     for number, hit in enumerate(hits, 1):
         with st.container(border=True):
             st.markdown(card_html(number, hit, answer.highlights(number - 1)),
-                        unsafe_allow_html=True)
+                        unsafe_allow_html=True, anchors=False)  # no empty link stop
             with st.expander("Voir le passage dans son contexte"):
                 st.markdown(context_html(hit, source_text(corpus / hit.passage.source)),
                             unsafe_allow_html=True)
             with st.expander("Recommandations proches"):
                 st.markdown(related_html(related(searcher, hit.passage.id, 5)),
                             unsafe_allow_html=True)
-    st.subheader("Autres questions", anchor=False)
+    st.header("Autres questions", anchor=False)
     examples()
 
 
@@ -201,11 +201,16 @@ def themes_tab() -> None:
                 "relancez `ess ingest`.")
     else:
         labels = {t.id: f"{t.label} ({counts[t.id]})" for t in searcher.themes.themes}
-        chosen_theme = st.selectbox("Thème", list(labels), format_func=labels.get)
+        chosen_theme = st.selectbox("Thème", list(labels), format_func=labels.get,
+                                    placeholder="Choisissez un thème")
         st.markdown(text_html(searcher.themes.theme(chosen_theme).description, "ess-caption"),
                     unsafe_allow_html=True)
         for title, section, passages in theme_groups(searcher, chosen_theme):
-            st.markdown(group_html(title, section, passages), unsafe_allow_html=True)
+            st.markdown(group_html(title, section, passages), unsafe_allow_html=True,
+                        anchors=False)
+
+
+MAP_NAME = "Carte des passages par thème"  # the chart's name, read aloud
 
 
 def map_tab() -> None:
@@ -217,18 +222,22 @@ def map_tab() -> None:
     st.header("Carte des passages", anchor=False)
     st.caption("Chaque point est un passage, placé selon sa proximité de sens avec les autres "
                "(les deux axes principaux des vecteurs du modèle) ; sa couleur et sa forme "
-               "disent son premier thème. Survolez un point pour lire sa citation.")
+               "disent son thème. Un passage de plusieurs thèmes y est une fois pour chacun, "
+               "en petit groupe. Survolez un point pour lire sa citation.")
     frame = pd.DataFrame(points(str(index_dir), current_build))
     order, colours, shapes = theme_marks(frame["thème"])
-    chart = alt.Chart(frame).mark_point(size=90, filled=True, opacity=0.9).encode(
+    chart = alt.Chart(frame).mark_point(size=90, filled=True, opacity=0.9,
+                                        ariaRoleDescription="passage").encode(
         x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
         color=alt.Color("thème:N", legend=None, scale=alt.Scale(domain=order, range=colours)),
         shape=alt.Shape("thème:N", legend=None, scale=alt.Scale(domain=order, range=shapes)),
-        tooltip=["citation:N", "thèmes:N", "passage:N"]).properties(height=420)
+        tooltip=["citation:N", "thèmes:N", "passage:N"],
+        description="description:N",  # read aloud for the point, in French
+    ).properties(height=420)
     chart_column, table_column = st.columns([3, 2])
     with chart_column:
         st.markdown(legend_html(order, colours, shapes), unsafe_allow_html=True)
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(chart, width="stretch", alt=MAP_NAME)
     with table_column:
         st.subheader("Passages par thème et document", anchor=False)
         st.caption("Un passage de plusieurs thèmes compte dans chacun.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import unicodedata
 
 from index.records import Passage
+from index.render import plain_text
 
 NO_THEME = "Sans thème"
 # Colours that stay apart from their neighbours in the legend (Kelly's contrasting
@@ -72,8 +73,16 @@ def theme_groups(searcher, theme_id: str) -> list[tuple[str, str, list[Passage]]
 
 
 def map_points(searcher) -> list[dict]:
-    """One point per passage: x, y, its first theme (or « Sans thème »), themes, citation,
-    text."""
+    """One point per passage and theme: x, y, the theme (« Sans thème » for a passage
+    without one), all its themes, its citation, its text's start and a French
+    description read aloud for the point (« Finance : Feuille de route … »).
+
+    A passage of several themes is drawn once for each, the copies set in a small ring
+    around its place (1.5 % of the map's width away), so that none hides another and
+    every theme shows its whole extent.
+    """
+    import math
+
     import numpy as np
 
     vectors = searcher.store.vectors.reconstruct_n(0, searcher.store.vectors.ntotal)
@@ -83,13 +92,21 @@ def map_points(searcher) -> list[dict]:
         xy = centred @ axes[:2].T
     else:
         xy = np.zeros((len(centred), 2))
+    ring = 0.015 * float(np.ptp(xy, axis=0).max()) if len(xy) else 0.0
     labels = {t.id: t.label for t in searcher.themes.themes}
     points = []
     for (x, y), passage in zip(xy.tolist(), searcher.passages, strict=True):
-        themes = [labels[t] for t in searcher.themes.assignments.get(passage.id, []) if t in labels]
-        points.append({"x": x, "y": y, "thème": themes[0] if themes else NO_THEME,
-                       "thèmes": ", ".join(themes) or NO_THEME, "citation": passage.citation(),
-                       "passage": passage.text[:160] + ("…" if len(passage.text) > 160 else "")})
+        themes = list(dict.fromkeys(labels[t] for t in searcher.themes.assignments.get(
+            passage.id, []) if t in labels))
+        text = plain_text(passage.text)
+        text = text[:160] + ("…" if len(text) > 160 else "")
+        for number, theme in enumerate(themes or [NO_THEME]):
+            angle = 2 * math.pi * number / max(1, len(themes))
+            shift = ring if len(themes) > 1 else 0.0
+            points.append({"x": x + shift * math.cos(angle), "y": y + shift * math.sin(angle),
+                           "thème": theme, "thèmes": ", ".join(themes) or NO_THEME,
+                           "citation": passage.citation(), "passage": text,
+                           "description": f"{theme} : {passage.citation()}"})
     return points
 
 

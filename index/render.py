@@ -23,6 +23,7 @@ _TABLE = str.maketrans(_ENTITIES)
 # Colours: every text at least 4.5:1 against its background (WCAG AA), measured in
 # Chromium by tests/test_browser.py. Greys are solid colours, never an opacity.
 INK, MUTED = "#2f2d2b", "#595550"  # on white: 13.6:1 and 7.3:1
+FOCUS = "#174ea6"  # the keyboard's focus ring: 7.9:1 on white, 7.0:1 on the sidebar's grey
 STYLE = f"""<style>
 .ess-answer {{font-size: 1.1rem; line-height: 1.6;}}
 .ess-answer a, .ess-card a {{text-decoration: none; font-weight: 600;}}
@@ -30,6 +31,9 @@ STYLE = f"""<style>
 .ess-cite {{font-size: .9rem; color: {MUTED}; margin: 0 0 .4rem 0;}}
 .ess-caption, [data-testid="stCaptionContainer"] {{color: {MUTED}; opacity: 1;}}
 .ess-card h3 {{font-size: 1.1rem; margin: 0 0 .3rem 0; padding: 0;}}
+/* A marker [n] of the answer scrolls to its card: the card's heading stays below
+   Streamlit's sticky header (3.75rem high). */
+.ess-card {{scroll-margin-top: 5rem;}}
 .ess-context p {{margin: 0 0 .5rem 0;}}
 .ess-context b {{font-weight: 700;}}
 .ess-context-heading {{font-weight: 600; color: {MUTED};}}
@@ -57,10 +61,37 @@ input::placeholder, textarea::placeholder {{color: {MUTED}; opacity: 1;}}
 }}
 /* Tabs on a phone: they wrap instead of scrolling out of sight. */
 [data-baseweb="tab-list"] {{flex-wrap: wrap; row-gap: .25rem;}}
+/* Keyboard focus: one solid 3 px ring (Streamlit's is a half-transparent shadow, about
+   2:1), drawn inside the tabs and the expanders' titles, whose boxes clip what
+   overflows, and around a field's whole box rather than the bare input inside it. */
+:focus-visible {{outline: 3px solid {FOCUS} !important; outline-offset: 2px !important;
+  box-shadow: none !important;}}
+[role="tab"]:focus-visible, summary:focus-visible,
+[data-testid="stTextInputRootElement"] button:focus-visible,
+[data-testid="stFileUploader"] [data-testid="stBaseButton-borderlessIcon"]:focus-visible {{
+  outline-offset: -3px !important;}}
+/* A chart's toolbar shows while the keyboard is in it, not only under the mouse. */
+[data-testid="stElementToolbar"]:focus-within {{opacity: 1 !important; z-index: 10;}}
+[data-testid="stTextInputRootElement"]:has(input:focus-visible),
+[data-testid="stMultiSelect"] [role="group"]:has(input:focus-visible),
+[data-testid="stSelectbox"] [role="group"]:has(input:focus-visible),
+[data-testid="stSlider"] div:has(> div > input:focus-visible) {{
+  outline: 3px solid {FOCUS} !important; outline-offset: 1px !important;}}
+[data-testid="stTextInputRootElement"] input:focus-visible,
+[data-testid="stMultiSelect"] input:focus-visible, [data-testid="stSelectbox"] input:focus-visible,
+[data-testid="stSlider"] input:focus-visible {{outline: none !important;}}
+/* The uploader's file input, 0 × 0 and opened by its button: never a stop (Chromium
+   gave it the focus once a file chosen from the keyboard replaced the button). */
+[data-testid="stFileUploaderDropzoneInput"] {{visibility: hidden;}}
+/* The sidebar, folded away (on a phone, at first): out of the Tab order, not just moved
+   off the screen. */
+[data-testid="stSidebar"][data-collapsed="true"] {{visibility: hidden;}}
 </style>"""
 
 # English that Streamlit writes into its chrome (labels read aloud, a skip link, the
-# uploader's button), and the French the page puts instead.
+# uploader's buttons and errors, the chart's toolbar), and the French the page puts
+# instead. A label followed by « : context » (« Download as PNG: Carte des passages »)
+# is translated the same way.
 FRENCH = {
     "Skip to main content": "Aller au contenu",
     "Sidebar": "Filtres",
@@ -71,52 +102,147 @@ FRENCH = {
     "Close": "Fermer",
     "Clear all": "Tout effacer",
     "Clear": "Effacer",
+    "Clear value": "Effacer",
+    "Clear entry": "Effacer",
     "Remove": "Retirer",
     "Delete": "Supprimer",
     "No results": "Aucun résultat",
+    "Select all": "Tout choisir",
+    "Selected values": "Choix faits",
+    "Selectbox options": "Choix possibles",
+    "Multiselect options": "Choix possibles",
+    "Choose an option": "Choisissez",
+    "Choose options": "Choisissez",
     "Fullscreen": "Plein écran",
     "Close fullscreen": "Quitter le plein écran",
     "Show password text": "Afficher le mot de passe",
     "Hide password text": "Masquer le mot de passe",
     "Show password": "Afficher le mot de passe",
     "Hide password": "Masquer le mot de passe",
+    "Invalid input.": "Saisie invalide.",
     "Download as PNG": "Télécharger en PNG",
     "Download as SVG": "Télécharger en SVG",
+    "Copy Vega-Lite spec": "Copier la description du graphique",
+    "Copied!": "Copié !",
+    "Show data": "Voir les données",
+    "Show chart": "Voir le graphique",
+    "Vega visualization": "Graphique",
+    "visualization": "graphique",
+    "group mark container": "carte",
+    "symbol mark container": "passages",
     "Upload": "Choisir un fichier",
     "Browse files": "Choisir un fichier",
+    "file upload": "Choisir un fichier",
+    "Add files": "Choisir un autre fichier",
+    "Drag and drop file here": "Glissez le fichier ici",
+    "Drag and drop a file here": "Glissez le fichier ici",
+    "Drag and drop files here": "Glissez les fichiers ici",
+    "Error:": "Erreur :",
+    "Error": "Erreur",
+    "Upload failed": "Échec de l'envoi : réessayez.",
+    "Click to retry upload": "Cliquez pour réessayer l'envoi",
+    "Unexpected error. Please try again.": "Erreur inattendue : réessayez.",
+    "Only one file is allowed.": "Un seul fichier à la fois.",
+    "Too many files": "Trop de fichiers : un seul à la fois.",
+    "File size is too small.": "Fichier trop petit.",
+    "Loading": "Chargement",
     "Running...": "Calcul en cours…",
     "Stop": "Arrêter",
+    "Stop script": "Arrêter",
+    "Scroll tabs left": "Onglets précédents",
+    "Scroll tabs right": "Onglets suivants",
     "Download as CSV": "Télécharger en CSV",
     "Search": "Rechercher",
-    "Show data": "Voir les données",
     "Link to heading": "Lien vers ce titre",
 }
 
+# Streamlit's English with a name or a number inside: a regular expression (the same in
+# Python and JavaScript) and its French, $1 standing for what the first group matched.
+# Sizes (« 144.0B », « 0.7KB ») are written the French way after these (« 144 o »,
+# « 0,7 Ko »).
+PATTERNS = [
+    (r"^Remove (.+)$", "Retirer $1"),
+    (r"^Cancel upload of (.+)$", "Annuler l'envoi de $1"),
+    (r"^(\S+) files are not allowed\.$",
+     "Ce type de fichier ($1) n'est pas accepté : choisissez un fichier d'un des formats "
+     "indiqués."),
+    (r"^File must be (.+) or smaller\.$", "Le fichier ne doit pas dépasser $1."),
+    (r"^File is larger than (.+)$", "Le fichier dépasse $1."),
+    (r"^File is smaller than (.+)$", "Le fichier fait moins de $1."),
+    (r"^Select (\d+) matches$", "Choisir les $1 résultats"),
+    (r"^You can only select up to (\d+) .*$", "$1 choix au plus : retirez-en un d'abord."),
+]
+
 
 def chrome_html() -> str:
-    """A script, run once in the page, that declares it French (`<html lang="fr">`, which
-    screen readers follow) and puts FRENCH in place of Streamlit's English: in text,
-    `aria-label` and `title`, now and whenever Streamlit draws them again."""
+    """A script, run once in the page, that makes Streamlit's chrome French and quiet:
+
+    - declares the page French (`<html lang="fr">`, which screen readers follow);
+    - puts FRENCH and PATTERNS in place of Streamlit's English, sizes written the French
+      way, in text, `aria-label`, `title`, `placeholder`, `alt` and
+      `aria-roledescription`, now and whenever Streamlit draws them again; an icon's
+      English name (« add icon ») inside a button that has its own label is dropped;
+    - reads the slider's name once (Streamlit names its thumb twice) and takes the
+      main area, a stop without a name, out of the Tab order (the skip link still
+      reaches it);
+    - says each new answer in a polite live region: « Réponse : … ».
+
+    The page's own markup (answer, cards, context, tables) is never touched.
+    """
     import json
 
-    return _CHROME.replace("__FRENCH__", json.dumps(FRENCH, ensure_ascii=False))
+    return (_CHROME.replace("__FRENCH__", json.dumps(FRENCH, ensure_ascii=False))
+            .replace("__PATTERNS__", json.dumps(PATTERNS, ensure_ascii=False)))
 
 
-_CHROME = """<div class="ess-chrome"></div><script>
+_CHROME = r"""<div class="ess-chrome"></div><script>
 (() => {
+  if (window.essFrench) return;
   const doc = document, root = doc.documentElement, french = __FRENCH__;
+  const patterns = __PATTERNS__.map(([source, to]) => [new RegExp(source), to]);
+  const units = {B: "o", KB: "Ko", MB: "Mo", GB: "Go", TB: "To"};
+  const own = ".ess-answer, .ess-card, .ess-context, .ess-related, .ess-group, .ess-table, " +
+              ".ess-legend, .ess-live";
+  const attributes = ["aria-label", "title", "placeholder", "alt", "aria-roledescription"];
+  const translate = (value) => {
+    const text = value.trim();
+    if (!text) return value;
+    let out = text in french ? french[text] : null;
+    for (const [pattern, to] of patterns) {
+      if (out === null && pattern.test(text)) out = text.replace(pattern, to);
+    }
+    const labelled = out === null && text.match(/^(.+?): (.+)$/s);
+    if (labelled && labelled[1] in french)
+      out = french[labelled[1]] + "\u00a0: " + translate(labelled[2]);
+    out = (out === null ? text : out).replace(/(\d+)\.(\d+)(B|KB|MB|GB|TB)\b/g,
+      (_, whole, part, unit) => (/^0+$/.test(part) ? whole : whole + "," + part) +
+                                "\u00a0" + units[unit]);
+    return out === text ? value : value.replace(text, () => out);
+  };
   const fix = (node) => {
     if (node.nodeType === Node.TEXT_NODE) {
-      const text = node.nodeValue.trim();
-      if (text in french && !node.parentElement.closest('.ess-answer, .ess-card, .ess-context'))
-        node.nodeValue = node.nodeValue.replace(text, french[text]);
+      const parent = node.parentElement;
+      if (!parent || parent.closest(own)) return;
+      if (/^[a-z_]+ icon$/.test(node.nodeValue.trim()) &&
+          parent.closest("button[aria-label], [role=button][aria-label]")) {
+        node.nodeValue = "";
+        return;
+      }
+      const shown = translate(node.nodeValue);
+      if (shown !== node.nodeValue) node.nodeValue = shown;
       return;
     }
-    if (node.nodeType !== Node.ELEMENT_NODE) return;
-    for (const name of ["aria-label", "title"]) {
+    if (node.nodeType !== Node.ELEMENT_NODE || node.closest(own)) return;
+    for (const name of attributes) {
       const value = node.getAttribute(name);
-      if (value !== null && value in french) node.setAttribute(name, french[value]);
+      if (value === null) continue;
+      const said = translate(value);
+      if (said !== value) node.setAttribute(name, said);
     }
+    if (node.matches("input[type=range][aria-label][aria-labelledby]"))
+      node.removeAttribute("aria-labelledby");  // else « Nombre de passages Nombre de passages »
+    if (node.id === "stMain" && node.getAttribute("tabindex") === "0")
+      node.setAttribute("tabindex", "-1");
   };
   const walk = (top) => {
     fix(top);
@@ -124,20 +250,38 @@ _CHROME = """<div class="ess-chrome"></div><script>
     const all = doc.createTreeWalker(top, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
     while (all.nextNode()) fix(all.currentNode);
   };
+  const live = doc.createElement("div");
+  live.className = "ess-live";
+  live.setAttribute("aria-live", "polite");
+  live.setAttribute("aria-atomic", "true");
+  live.style.cssText = "position: absolute; width: 1px; height: 1px; overflow: hidden; " +
+                       "clip-path: inset(50%); white-space: nowrap;";
+  doc.body.appendChild(live);
+  let said = "", pending = null;
+  const announce = () => {
+    pending = null;
+    const answer = doc.querySelector('[data-stale="false"] .ess-answer');
+    const text = answer ? answer.textContent.replace(/\s+/g, " ").trim() : "";
+    if (text === said) return;
+    said = text;
+    live.textContent = text ? "Réponse : " + text : "";
+  };
   const french_root = () => { if (root.lang !== "fr") root.lang = "fr"; };
-  if (window.essFrench) return;
   window.essFrench = new MutationObserver((changes) => {
     french_root();
     for (const change of changes) {
       if (change.type === "childList") change.addedNodes.forEach(walk);
       else fix(change.target);
     }
+    if (pending === null) pending = setTimeout(announce, 300);
   });
   window.essFrench.observe(root, {subtree: true, childList: true, characterData: true,
                                   attributes: true,
-                                  attributeFilter: ["aria-label", "title", "lang"]});
+                                  attributeFilter: [...attributes, "lang", "tabindex",
+                                                    "aria-labelledby", "data-stale"]});
   french_root();
   walk(doc.body);
+  announce();
 })();
 </script>"""
 
@@ -163,22 +307,27 @@ def text_html(text: str, css_class: str) -> str:
 
 
 def highlighted(text: str, spans: list[tuple[int, int]]) -> str:
-    """Escaped text with the given spans in <mark>.
+    """Escaped text with the given spans in <mark>, Markdown markers dropped: the spans
+    are offsets into `text` as it is, markers included.
 
-    >>> highlighted("Créer des fonds. Former <les> élus.", [(17, 35)])
+    >>> highlighted("Créer des **fonds**. Former <les> élus.", [(21, 39)])
     'Créer des fonds. <mark>Former &lt;les&gt; élus.</mark>'
     """
-    out, cursor = [], 0
-    for start, end in sorted(spans):
-        out += [escape(text[cursor:start]), "<mark>", escape(text[start:end]), "</mark>"]
-        cursor = end
-    out.append(escape(text[cursor:]))
-    return "".join(out)
+    return " ".join(html for html, _ in _paragraphs(text, spans, "mark") if html.strip())
+
+
+def plain_html(text: str) -> str:
+    """A passage's text as a reader sees it: escaped, Markdown markers dropped.
+
+    >>> plain_html("**Créer** des *fonds* : <b>")
+    'Créer des fonds &#58; &lt;b&gt;'
+    """
+    return highlighted(text, [])
 
 
 def answer_html(answer: Answer) -> str:
     """The answer paragraph, each marker a link to its passage card."""
-    parts = [f'{escape(s.text)} <a href="#passage-{s.marker}" title="Voir le passage '
+    parts = [f'{plain_html(s.text)} <a href="#passage-{s.marker}" title="Voir le passage '
              f'{s.marker}">[{s.marker}]</a>' for s in answer.sentences]
     return f'<div class="ess-answer">{" ".join(parts)}</div>'
 
@@ -198,9 +347,70 @@ def card_html(number: int, hit: Hit, spans: list[tuple[int, int]]) -> str:
 
 
 # Markdown a corpus file may hold: block markers at the start of a line (headings,
-# bullets, quotes) and emphasis around words. The context shows the text without them.
+# bullets, quotes) and emphasis around words. Cards and the context show the text
+# without them.
 _BLOCK = re.compile(r"^[ \t]{0,3}(?:(#{1,6})[ \t]+|[-*+•][ \t]+|>[ \t]?)")
 _EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def _markers(text: str, line_start: bool = True) -> tuple[bytearray, set[int]]:
+    """Which characters of `text` are Markdown markers (1: not shown), and which lines
+    (by number) are headings."""
+    dropped, headings, position = bytearray(len(text)), set(), 0
+    for number, line in enumerate(text.split("\n")):
+        marker = _BLOCK.match(line) if number or line_start else None
+        if marker:
+            dropped[position:position + marker.end()] = b"\1" * marker.end()
+            if marker.group(1):
+                headings.add(number)
+        position += len(line) + 1
+    for marker in _EMPHASIS.finditer(text):
+        dropped[marker.start():marker.end()] = b"\1" * (marker.end() - marker.start())
+    return dropped, headings
+
+
+def plain_text(text: str) -> str:
+    """`text` without its Markdown markers, not escaped: for a chart's tooltip, which
+    shows text as text.
+
+    >>> plain_text("## Titre\\n- Un **point** <clé>")
+    'Titre\\nUn point <clé>'
+    """
+    dropped, _ = _markers(text)
+    return "".join(c for c, gone in zip(text, dropped, strict=True) if not gone)
+
+
+def _paragraphs(text: str, spans: list[tuple[int, int]], tag: str,
+                line_start: bool = True) -> list[tuple[str, bool]]:
+    """`text` as escaped HTML, one (html, is a heading) per line, its Markdown markers
+    dropped and the characters of `spans` (offsets into `text`, markers included) inside
+    `<tag>`. `line_start`: whether `text` begins a line of its file (a block marker counts
+    only there).
+
+    Markers are found on the whole text first, so that a span starting or ending inside
+    « **…** » neither keeps a marker nor shifts the marked words.
+
+    >>> _paragraphs("## Titre\\n- Un **point** clé", [(16, 21)], "b")
+    [('Titre', True), ('Un <b>point</b> clé', False)]
+    """
+    dropped, headings = _markers(text, line_start)
+    marked = bytearray(len(text))
+    for start, end in spans:
+        start, end = max(0, start), min(len(text), end)
+        marked[start:end] = b"\1" * max(0, end - start)
+    lines: list[list[tuple[str, bool]]] = [[]]  # per line, runs of (characters, marked)
+    for index, character in enumerate(text):
+        if character == "\n":
+            lines.append([])
+        elif not dropped[index]:
+            run = lines[-1]
+            if run and run[-1][1] == bool(marked[index]):
+                run[-1] = (run[-1][0] + character, run[-1][1])
+            else:
+                run.append((character, bool(marked[index])))
+    return [("".join(f"<{tag}>{escape(part)}</{tag}>" if mark and part.strip() else escape(part)
+                     for part, mark in line), number in headings)
+            for number, line in enumerate(lines)]
 
 
 def _window(text: str, start: int, end: int, width: int) -> tuple[int, int]:
@@ -226,29 +436,9 @@ def context_html(hit: Hit, text: str | None, width: int = 400) -> str:
     if text is None:
         return f"<p>Le fichier {escape(p.source)} n'est plus dans le corpus.</p>"
     left, right = _window(text, p.start, p.end, width)
-    pieces = [(text[left:p.start], False), (text[p.start:p.end], True), (text[p.end:right], False)]
-    lines: list[list[tuple[str, bool]]] = [[]]
-    for piece, bold in pieces:
-        for number, part in enumerate(piece.split("\n")):
-            if number:
-                lines.append([])
-            lines[-1].append((part, bold))
-    paragraphs = []
-    for number, line in enumerate(lines):
-        at_line_start = number > 0 or left == 0 or text[left - 1] == "\n"
-        heading = False
-        if at_line_start and line:
-            first, bold = line[0]
-            marker = _BLOCK.match(first)
-            if marker:
-                heading = bool(marker.group(1))
-                line[0] = (first[marker.end():], bold)
-        html = ""
-        for part, bold in line:
-            shown = escape(_EMPHASIS.sub("", part))
-            html += f"<b>{shown}</b>" if bold and shown.strip() else shown
-        if html.strip():
-            paragraphs.append((html, heading))
+    paragraphs = [(html, heading) for html, heading in _paragraphs(
+        text[left:right], [(p.start - left, p.end - left)], "b",
+        line_start=left == 0 or text[left - 1] == "\n") if html.strip()]
     if not paragraphs:
         return f'<p class="ess-cite">{escape(p.location())}</p>'
     if left > 0:
@@ -270,7 +460,7 @@ def related_html(items) -> str:
         where = ("autre document" if item.other_document
                  else "autre section" if item.other_section else "même section")
         rows.append(f"<li><b>{escape(p.citation())}</b> · {where} · similarité "
-                    f"{decimal(item.hit.score, 2)}<br>{escape(p.text)}</li>")
+                    f"{decimal(item.hit.score, 2)}<br>{plain_html(p.text)}</li>")
     return f'<ul class="ess-related">{"".join(rows)}</ul>'
 
 
@@ -279,7 +469,7 @@ def group_html(title: str, section: str, passages: list[Passage]) -> str:
     heading = escape(title) + (f" › {escape(section.replace(' > ', ' › '))}" if section else "")
     rows = "".join(
         f"<li>{'<b>Recommandation n° ' + str(p.item) + '</b> · ' if p.item is not None else ''}"
-        f"{escape(p.text)} <span class=\"ess-cite\">{escape(p.location())}</span></li>"
+        f"{plain_html(p.text)} <span class=\"ess-cite\">{escape(p.location())}</span></li>"
         for p in passages)
     return f'<div class="ess-group"><h3>{heading}</h3><ul>{rows}</ul></div>'
 

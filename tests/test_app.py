@@ -58,6 +58,8 @@ def test_a_question_shows_an_answer_with_markers_and_the_cited_recommendation(
     assert any("ESS et un système financier plus stable" in c and "recommandation n° " in c
                for c in shown)
     assert "<mark>" in shown[0]  # the answer's sentence is marked in its passage
+    assert all(m.proto.hide_anchors for m in app.markdown  # no empty link by each heading
+               if m.value.startswith('<div class="ess-card"'))
     assert app.get("download_button")  # the Markdown export
 
 
@@ -134,13 +136,15 @@ def test_markup_in_the_corpus_renders_as_text(monkeypatch, tmp_path):
     assert "Créer des fonds &lt;script&gt;alert(&#39;fonds&#39;)&lt;/script&gt;" in html
     for raw in ("<script>", "<img", "**solidaires**", "](javascript", "$x^2$", ":red["):
         assert raw not in html, raw
-    assert "&#42;&#42;solidaires&#42;&#42;" in html
+    assert "fonds &lt;script&gt;alert(&#39;fonds&#39;)&lt;/script&gt; solidaires " in html
+    assert "&#42;" not in html  # emphasis markers dropped, not shown
 
 
 def test_the_theme_explorer_lists_a_theme_by_document_and_section(monkeypatch, real_index):
     app = page(monkeypatch, real_index, "Thèmes")
     explorer = app.selectbox[0]
     assert explorer.label == "Thème"
+    assert explorer.proto.placeholder == "Choisissez un thème"  # not « Choose an option »
     assert explorer.format_func("genre").startswith("Égalité de genre (")
     explorer.select("genre").run()
     assert not app.exception
@@ -149,6 +153,9 @@ def test_the_theme_explorer_lists_a_theme_by_document_and_section(monkeypatch, r
               "de genres")
     section = next(g for g in groups if gender in g)
     assert section.count("<li>") == 9 and "Recommandation n° 8" in section
+    # Its heading gets no empty « Lien vers ce titre » link, a Tab stop with no text.
+    assert all(m.proto.hide_anchors for m in app.markdown
+               if m.value.startswith('<div class="ess-group">'))
     assert "ess-cite" in section  # every passage carries its place in the file
 
 
@@ -179,6 +186,12 @@ def test_the_map_shows_the_passages_coloured_by_theme_with_their_citation(monkey
     pairs = list(zip(colours, shape["scale"]["range"], strict=True))
     assert len(set(pairs)) == len(pairs)  # no two themes look alike
     assert [t["field"] for t in spec["encoding"]["tooltip"]] == ["citation", "thèmes", "passage"]
+    # Read aloud in French: the chart's name, and each point's theme and citation (not
+    # Vega's « Vega visualization » and « x: 0.0018; y: … »).
+    assert chart.proto.alt == "Carte des passages par thème"
+    assert spec["encoding"]["description"]["field"] == "description"
+    assert spec["mark"]["ariaRoleDescription"] == "passage"
+    assert {"Démocratie et gouvernance", "Transition écologique"} <= set(color["scale"]["domain"])
     # The legend is HTML beside the chart: every theme whole, « Sans thème » last.
     (legend,) = [m.value for m in app.markdown if m.value.startswith('<ul class="ess-legend"')]
     assert legend.count("<li>") == len(color["scale"]["domain"])
@@ -195,15 +208,30 @@ def test_only_the_open_tab_runs(monkeypatch, real_index):
                                       "vega_lite_chart"]
 
 
-def test_map_points_place_every_passage_with_its_citation_and_themes(real_searcher):
-    from index.explore import map_points
+def test_map_points_place_every_passage_once_for_each_of_its_themes(real_searcher):
+    from collections import Counter
+
+    from index.explore import map_points, theme_table
 
     points = map_points(real_searcher)
-    assert len(points) == len(real_searcher.passages)
-    blockchain = next(p for p in points if "blockchains" in p["passage"])
-    assert blockchain["citation"].endswith("recommandation n° 6")
-    assert "Finance" in blockchain["thèmes"]
+    themes = real_searcher.themes.assignments
+    assert len(points) == sum(max(1, len(themes.get(p.id, []))) for p in real_searcher.passages)
+    blockchain = [p for p in points if "blockchains" in p["passage"]]
+    assert blockchain[0]["citation"].endswith("recommandation n° 6")
+    assert "Finance" in {p["thème"] for p in blockchain}
+    assert len(blockchain) == len(blockchain[0]["thèmes"].split(", ")) >= 2
+    # Every theme drawn with all its passages: as many points as the table counts.
+    drawn = Counter(p["thème"] for p in points)
+    counted = Counter()
+    for row in theme_table(real_searcher):
+        counted[row["thème"]] += row["passages"]
+    assert drawn == counted
+    assert drawn["Démocratie et gouvernance"] == 19 and drawn["Transition écologique"] == 13
+    # No copy hides another: a passage's copies sit apart, around its place.
     assert len({(round(p["x"], 6), round(p["y"], 6)) for p in points}) > len(points) * 0.9
+    assert {p["description"] for p in blockchain} == {
+        f"{p['thème']} : {p['citation']}" for p in blockchain}
+    assert not any("**" in p["passage"] for p in points)  # Markdown markers dropped
 
 
 def test_a_shared_link_asks_its_question_and_the_page_address_follows_the_question(
@@ -422,9 +450,9 @@ def test_scores_are_written_the_french_way(monkeypatch, real_index):
 def test_the_answer_comes_right_under_the_form_and_the_examples_after_it(monkeypatch,
                                                                           real_index):
     app = page(monkeypatch, real_index)
-    assert [s.value for s in app.subheader] == ["Exemples de questions"]
+    assert [h.value for h in app.header] == ["Exemples de questions"]  # h2, after the h1
     app = ask(app, QUESTION)
-    assert [s.value for s in app.subheader] == ["Autres questions"]
+    assert [h.value for h in app.main.header] == ["Réponse", "Passages", "Autres questions"]
     shown = [getattr(e, "value", None) for e in app.main]
     assert shown.index("Réponse") < shown.index("Passages") < shown.index("Autres questions")
     assert [b.label for b in app.button][1] == EXAMPLES_FIRST  # the examples still answer

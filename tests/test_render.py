@@ -79,3 +79,59 @@ def test_tables_escape_every_cell():
     html = table_html([{"a": "<img src=x>", "n": 12}], {"a": "Thème", "n": "Passages"}, ("n",))
     assert "<img" not in html and "&lt;img src=x&gt;" in html
     assert '<td class="ess-number">12</td>' in html
+
+
+ROADMAP_START = ("**Cette feuille de route est le fruit des réflexions** les 18 et 19 octobre "
+                 "2022, à Carthagène *des Indes*.")
+
+
+def test_a_card_shows_no_markdown_markers_and_keeps_its_highlight_on_the_right_words():
+    text = ROADMAP_START
+    start = text.index("feuille de route")
+    hit = hit_of(text, text)
+    html = card_html(1, hit, [(start, start + len("feuille de route"))])
+    assert "*" not in html and "&#42;" not in html
+    assert ("<p>Cette <mark>feuille de route</mark> est le fruit des réflexions les 18 et 19 "
+            "octobre 2022, à Carthagène des Indes.</p>") in html
+
+
+def test_a_highlight_that_starts_or_ends_on_a_marker_marks_the_words_only():
+    text = ROADMAP_START
+    end = text.index(" les 18")
+    html = card_html(1, hit_of(text, text), [(0, end)])  # the span includes both « ** »
+    assert "<p><mark>Cette feuille de route est le fruit des réflexions</mark> les 18" in html
+    html = card_html(1, hit_of(text, text), [(1, 7)])  # from inside the « ** »
+    assert "<p><mark>Cette</mark> feuille" in html
+
+
+def test_related_passages_and_the_answer_show_no_markdown_markers():
+    class Item:
+        hit, other_document, other_section = hit_of(ROADMAP_START, ROADMAP_START), True, False
+
+    html = related_html([Item()])
+    assert "&#42;" not in html and "Cette feuille de route est le fruit des réflexions les" in html
+
+
+def test_the_chrome_patterns_turn_streamlit_english_into_french():
+    """PATTERNS are written to mean the same in JavaScript (the page) and Python (here):
+    plain groups, `$1` for the first."""
+    import re
+
+    from index.render import FRENCH, PATTERNS, chrome_html
+
+    def translate(text: str) -> str:
+        for pattern, french in PATTERNS:
+            if re.search(pattern, text):
+                return re.sub(pattern, french.replace("$1", r"\1"), text)
+        return FRENCH.get(text, text)
+
+    assert translate("application/x-shellscript files are not allowed.") == (
+        "Ce type de fichier (application/x-shellscript) n'est pas accepté : choisissez un "
+        "fichier d'un des formats indiqués.")
+    assert translate("Remove notes.txt") == "Retirer notes.txt"
+    assert translate("Cancel upload of notes.txt") == "Annuler l'envoi de notes.txt"
+    assert translate("Choose an option") == "Choisissez"
+    assert translate("Add files") == "Choisir un autre fichier"
+    script = chrome_html()
+    assert '"Vega visualization": "Graphique"' in script and "__PATTERNS__" not in script
+    assert 'aria-live", "polite"' in script
