@@ -40,6 +40,7 @@ from index.questions import is_question
 from index.records import Hit
 from index.search import Retrieval
 from index.tokenize import tokenize
+from index.units import heading_like
 from index.trees import Trees, load
 
 log = logging.getLogger(__name__)
@@ -255,8 +256,12 @@ def choose(candidates: list[features.Candidate], probability: np.ndarray,
            more: float) -> list[int]:
     """Positions in `candidates` of the answer's units, in reading order: the most
     probable, then up to MAX_UNITS - 1 more that reach `more`, overlap none chosen, repeat
-    none (Jaccard of their words under DUPLICATE) and keep the answer under MAX_CHARS."""
+    none (Jaccard of their words under DUPLICATE) and keep the answer under MAX_CHARS.
+    A unit in capitals reads as a heading, not an answer: it opens none while another
+    unit is there."""
     order = [int(c) for c in np.argsort(-probability, kind="stable")]
+    order = ([c for c in order if not heading_like(candidates[c].unit.text)]
+             or order)
     chosen = [order[0]]
     length = len(candidates[order[0]].unit.text)
     for c in order[1:]:

@@ -71,7 +71,7 @@ def test_choose_opens_on_the_most_probable_and_adds_only_what_reaches_more():
 
 
 def test_choose_keeps_to_three_units_700_characters_and_no_repeat():
-    long = "Créer " + "des fonds de garantie " * 30 + "."
+    long = "Créer " + "des fonds de garantie " * 32 + "."
     cands = [candidate(0, 0, "Former les élus au microcrédit."),
              candidate(1, 0, long),  # would pass MAX_CHARS
              candidate(0, 0, "Former les élus au microcrédit. Ils financeront."),  # overlaps
@@ -109,8 +109,9 @@ def test_the_answer_is_verbatim_numbered_in_reading_order(searcher):
     markers = [s.marker for s in answer.sentences]
     assert markers[0] == 1 and markers == sorted(markers)
     assert [h.rank for h in answer.hits] == list(range(1, len(answer.hits) + 1))
-    assert answer.sentences[0].text == ("Le microcrédit aide les femmes rurales à créer leur "
-                                        "activité.")
+    # the unit holding most rare words opens: that sentence, or its short passage whole
+    assert ("Le microcrédit aide les femmes rurales à créer leur activité."
+            in answer.sentences[0].text)
 
 
 def test_below_the_threshold_the_answer_says_so_and_keeps_the_passages(searcher):
