@@ -16,12 +16,12 @@ import streamlit as st
 from ess import editor
 from index import store
 from index.answer import NO_ANSWER, Answerer
-from index.gate import NOT_A_QUESTION
-from index.questions import is_question
 from index.config import default_index
 from index.errors import UNEXPECTED, EssError, IndexMissing
 from index.explore import map_points, theme_groups, theme_marks, theme_table
+from index.gate import NOT_A_QUESTION
 from index.limits import MAX_QUESTION_CHARS
+from index.questions import is_question
 from index.related import related
 from index.render import (
     STYLE,

@@ -40,8 +40,8 @@ from index.questions import is_question
 from index.records import Hit
 from index.search import Retrieval
 from index.tokenize import tokenize
-from index.units import heading_like
 from index.trees import Trees, load
+from index.units import heading_like
 
 log = logging.getLogger(__name__)
 NO_ANSWER = "Aucun passage ne répond clairement à cette question."

@@ -56,8 +56,7 @@ from index import background as background_part
 from index import sections as sections_part
 from index import unit_index
 from index import vectors as vector_index
-from index.errors import (IndexMissing, IndexUnreadable, IndexUnwritable, SettingError,
-                          os_reason)
+from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable, SettingError, os_reason
 from index.lexical import LexicalIndex
 from index.records import Passage
 from index.table import PassageTable
