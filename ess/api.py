@@ -8,7 +8,7 @@
     GET /themes/{theme_id}        the object of `ess theme THEME_ID --json`
     GET /docs                     the OpenAPI documentation (its schema: /openapi.json)
 
-The objects are built by the library (index.payloads, index.answer), as the command
+The objects are built by the library (ess.payloads, answer.compose), as the command
 line builds them. Every error is JSON, `{"detail": "<message en français>"}`: 400 for a
 wrong parameter (FastAPI's own 422 validation errors included: the OpenAPI document
 lists no 422), 404 for an unknown passage, theme or address, 405 for any method but GET
@@ -16,9 +16,10 @@ and HEAD (the API writes nothing), 503 while there is no usable index, 500 for a
 (logged here with its traceback, never sent). What comes before a request reaches
 FastAPI (HEAD, a header timeout, malformed HTTP) is ess.connection's.
 
-Each request reads which build is current (index.store.current: one small file) and
-answers from that build's Searcher, loaded once and kept until an ingest makes another
-build current: a new ingest is picked up without a restart, as the page does.
+Every endpoint calls the engine the page and the command line call (ess.engine): each
+request reads which build is current (one small file) and answers from that build,
+loaded once and kept until an ingest makes another build current: a new ingest is
+picked up without a restart, as the page does.
 Endpoints are plain functions, run in FastAPI's thread pool, at most SEARCHES at once
 (a semaphore): a search is CPU-bound, but its Python parts (BM25, fusion, JSON) hold the
 interpreter's lock while the encoder and FAISS release it, so searches side by side keep
@@ -46,10 +47,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from ess.connection import HEADER_TIMEOUT_S, FrenchLog, Head, Protocol
-from index import store
+from ess.engine import Engine
+from ess.payloads import related_payload, search_payload, theme_payload, themes_payload
 from index.errors import UNEXPECTED, EssError, IndexMissing
 from index.limits import EMPTY_Q_PARAMETER, MAX_K, MAX_QUESTION_CHARS
-from index.payloads import related_payload, search_payload, theme_payload, themes_payload
 from index.related import UnknownPassage
 from index.themes import UnknownTheme
 
@@ -97,44 +98,16 @@ class RequestError(Exception):
         self.status = status
 
 
-class Engine:
-    """The Answerer (and its Searcher) of the index's current build, loaded when first
-    asked for and replaced when another build becomes current."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
-        self._loaded: tuple[str, object] | None = None  # (build name, Answerer)
-        self._loading = threading.Lock()
-
-    def current(self):
-        """The Answerer of the current build (its `.searcher` searches)."""
-        from index.answer import Answerer
-        from index.search import Searcher
-
-        name = store.current(self.index_dir).name
-        loaded = self._loaded
-        if loaded is not None and loaded[0] == name:
-            return loaded[1]
-        with self._loading:
-            loaded = self._loaded
-            if loaded is None or loaded[0] != name:
-                searcher = Searcher(self.index_dir)
-                # the build it loaded, which an ingest may have made current since `name`
-                loaded = self._loaded = (searcher.store.folder.name, Answerer(searcher))
-                log.info("index chargé : %s (%d passages)", loaded[0], len(searcher.passages))
-            return loaded[1]
-
-
 def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
     """The application answering from `index_dir`, running at most `searches` searches
     at once (None: as many as requests; benchmarks/api.py compares)."""
-    engine = Engine(index_dir)
+    engine = Engine(index_dir)  # loads the current build when first asked, follows CURRENT
     at_once = threading.BoundedSemaphore(searches) if searches else _NoLock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         try:  # the first question then answers at once
-            engine.current()
+            engine.health()
         except IndexMissing:
             log.warning("pas encore d'index dans %s : l'API répond 503 jusqu'au premier "
                         "`ess ingest`", index_dir)
@@ -166,10 +139,7 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
              response_description="L'index en service",
              responses={503: ERRORS[503], 500: ERRORS[500]})
     def health() -> dict:
-        searcher = engine.current().searcher
-        return {"status": "ok", "build": searcher.store.folder.name,
-                "passages": len(searcher.passages),
-                "model": searcher.store.manifest["model"]["name"]}
+        return engine.health().to_dict()
 
     @app.get("/search", tags=["recherche"], summary="Chercher les passages qui répondent",
              description="Les k meilleurs passages pour la question, les meilleurs d'abord : "
@@ -187,10 +157,9 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
                                                        "(voir /themes)")] = None,
     ) -> dict:
         query = question(q)
-        searcher = engine.current().searcher
         with at_once:
             try:
-                hits = searcher.search(query, k, mode, theme=theme)
+                hits = engine.search(query, k, mode, theme=theme)
             except UnknownTheme as exc:
                 raise RequestError(400, str(exc)) from None
         return search_payload(query, hits)
@@ -209,9 +178,8 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
             = 5,
     ) -> dict:
         query = question(q)
-        answerer = engine.current()
         with at_once:
-            return answerer.answer(query, k).to_dict()
+            return engine.answer(query, k).to_dict()
 
     @app.get("/related/{passage_id}", tags=["recherche"], summary="Les passages proches",
              description="Les k passages les plus proches d'un passage, chacun disant s'il "
@@ -224,11 +192,8 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
                                                          "id des résultats)")],
         k: Annotated[int, Query(ge=1, le=MAX_K, description="nombre de passages")] = 5,
     ) -> dict:
-        from index.related import related as related_to
-
-        searcher = engine.current().searcher
         with at_once:
-            return related_payload(passage_id, related_to(searcher, passage_id, k))
+            return related_payload(passage_id, engine.related(passage_id, k))
 
     @app.get("/themes", tags=["thèmes"], summary="Les thèmes du catalogue",
              description="Chaque thème avec son nombre de passages : la liste de "
@@ -236,9 +201,8 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
              response_description="Les thèmes : la liste de `ess themes --json`",
              responses={503: ERRORS[503], 500: ERRORS[500]})
     def themes() -> list[dict]:
-        searcher = engine.current().searcher
         with at_once:
-            return themes_payload(searcher)
+            return themes_payload(engine.searcher)
 
     @app.get("/themes/{theme_id}", tags=["thèmes"], summary="Les passages d'un thème",
              description="Les passages du thème, par document et section, dans l'ordre du "
@@ -249,9 +213,8 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
     def theme(
         theme_id: Annotated[str, PathParam(description="l'identifiant du thème (voir /themes)")],
     ) -> dict:
-        searcher = engine.current().searcher
         with at_once:
-            return theme_payload(searcher, theme_id)
+            return theme_payload(engine.searcher, theme_id)
 
     return app
 

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ess.french import speaking_french
+from ess.report import count as _count
 from index.config import Config, default_index
 from index.errors import EssError, QuestionsError, os_reason
 from index.limits import MAX_K, question_problem
@@ -208,14 +209,14 @@ def _reranker_option(parser: argparse.ArgumentParser) -> None:
                              "$ESS_RERANKER, sinon aucun)")
 
 
-def _searcher(args, **options):
-    """The Searcher of the command's index, with the reranker --reranker names (without
-    it, the Searcher takes ESS_RERANKER's)."""
+def _engine(args, **options):
+    """The engine (ess.engine) of the command's index, with the reranker --reranker names
+    (without it, ESS_RERANKER's, loaded at the first search)."""
+    from ess.engine import Engine
     from index.rerank import load_reranker
-    from index.search import Searcher
 
     reranker = load_reranker(args.reranker) if getattr(args, "reranker", None) else None
-    return Searcher(args.index or default_index(), reranker=reranker, **options)
+    return Engine(args.index or default_index(), reranker=reranker, **options)
 
 
 def _port(value: str) -> int:
@@ -243,6 +244,8 @@ def _k(value: str) -> int:
 
 
 def _ingest(args) -> int:
+    from ess.report import ingest_and_report
+
     overrides = {"corpus": args.corpus, "index": args.index, "model": args.model,
                  "vector_kind": args.vectors, "batch_size": args.batch_size}
     config = Config(**{name: value for name, value in overrides.items() if value})
@@ -254,52 +257,13 @@ def _ingest(args) -> int:
     return 0
 
 
-def ingest_and_report(config: Config, show_progress: bool = True, rebuild: bool = False,
-                      strict: bool = False, cluster: str | None = None, wait: bool = True,
-                      follow_links: bool = False):
-    """Build `config.index` from `config.corpus` and say what was done (`ess ingest`, and
-    `ess serve` when there is no index yet). While another ingest updates the index, say
-    so and wait for it (or, without `wait`, an IndexBusy error)."""
-    from ingest.build import build
-
-    report = build(config.corpus, config.index, model=config.model, split=config.split,
-                   batch_size=config.batch_size, fusion=config.fusion,
-                   show_progress=show_progress, rebuild=rebuild, strict=strict,
-                   vector_kind=config.vector_kind, cluster=cluster, wait=wait,
-                   follow_links=follow_links,
-                   on_wait=lambda message: print(message, file=sys.stderr, flush=True))
-    for skipped in report.skipped:
-        print(f"Ignoré : {skipped.source} ({skipped.reason})", file=sys.stderr)
-    for note in report.repaired:
-        print(f"Réparé : {note}", file=sys.stderr)
-    seconds = f"{decimal(report.seconds, 1)} s"
-    if report.changes is None:
-        print(f"{_count(report.files, 'fichier')}, {_count(report.passages, 'passage')} "
-              f"indexés en {seconds} → {config.index}")
-    elif not report.written:
-        print(f"Index à jour ({report.changes.summary()}) en {seconds} → {config.index}")
-    else:
-        print(f"{report.changes.summary()} ; {_count(report.passages, 'passage')} dont "
-              f"{_count(report.embedded, 'calculé')} en {seconds} → {config.index}")
-    return report
-
-
-def _count(number: int, noun: str) -> str:
-    """French plural, for the nouns used here.
-
-    >>> _count(1, "fichier"), _count(2, "passage")
-    ('1 fichier', '2 passages')
-    """
-    return f"{number} {noun}{'s' if number > 1 else ''}"
-
-
 def _search(args) -> int:
-    from index.payloads import search_payload
+    from ess.payloads import search_payload
 
     queries = _Questions(args.query)
-    searcher = _searcher(args, model=args.model)
+    engine = _engine(args, model=args.model)
     for number, query in enumerate(queries):
-        hits = searcher.search(query, args.k, args.mode, theme=args.theme)
+        hits = engine.search(query, args.k, args.mode, theme=args.theme)
         if args.json:
             print(json.dumps(search_payload(query, hits), ensure_ascii=False), flush=True)
             continue
@@ -310,12 +274,10 @@ def _search(args) -> int:
 
 
 def _answer(args) -> int:
-    from index.answer import Answerer
-
     questions = _Questions(args.question)
-    answerer = Answerer(_searcher(args))
+    engine = _engine(args)
     for number, question in enumerate(questions):
-        answer = answerer.answer(question, args.k)
+        answer = engine.answer(question, args.k)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
             continue
@@ -443,15 +405,14 @@ def render_hits(hits, notes=None) -> str:
 
 
 def _related(args) -> int:
-    from index.payloads import duplicates_payload, related_payload
-    from index.related import duplicates, related
-    from index.search import Searcher
+    from ess.payloads import duplicates_payload, related_payload
+    from index.related import duplicates
 
     if (args.passage is None) == (not args.duplicates):
         raise EssError("donnez soit un identifiant de passage, soit --duplicates")
-    searcher = Searcher(args.index or default_index())
+    engine = _engine(args)
     if args.duplicates:
-        pairs = duplicates(searcher)
+        pairs = duplicates(engine.searcher)
         if args.json:
             print(json.dumps(duplicates_payload(pairs), ensure_ascii=False))
         else:
@@ -459,7 +420,7 @@ def _related(args) -> int:
                                f"       {b.citation()} ({b.location()})" for a, b, o in pairs)
                   or "Aucun quasi-doublon entre documents.")
         return 0
-    found = related(searcher, args.passage, args.k)
+    found = engine.related(args.passage, args.k)
     if args.json:
         print(json.dumps(related_payload(args.passage, found), ensure_ascii=False))
     else:
@@ -471,10 +432,9 @@ def _related(args) -> int:
 
 
 def _themes(args) -> int:
-    from index.payloads import themes_payload
-    from index.search import Searcher
+    from ess.payloads import themes_payload
 
-    rows = themes_payload(Searcher(args.index or default_index()))
+    rows = themes_payload(_engine(args).searcher)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
     else:
@@ -485,11 +445,10 @@ def _themes(args) -> int:
 
 
 def _theme(args) -> int:
-    from index.explore import theme_groups
-    from index.payloads import theme_payload
-    from index.search import Searcher
+    from ess.explore import theme_groups
+    from ess.payloads import theme_payload
 
-    searcher = Searcher(args.index or default_index())
+    searcher = _engine(args).searcher
     if args.json:
         print(json.dumps(theme_payload(searcher, args.theme), ensure_ascii=False))
         return 0
@@ -519,13 +478,12 @@ def _api(args) -> int:
 
 
 def _eval(args) -> int:
-    from index.answer import Answerer
-    from index.evaluate import evaluate, load_questions
+    from answer.evaluate import evaluate, load_questions
 
     questions = load_questions(args.questions, args.split, _questions_file(args.questions))
-    searcher = _searcher(args)
-    report = evaluate(searcher, questions, k=args.k, mode=args.mode,
-                      answerer=None if args.no_answers else Answerer(searcher))
+    engine = _engine(args)
+    report = evaluate(engine.searcher, questions, k=args.k, mode=args.mode,
+                      answerer=None if args.no_answers else engine.answerer())
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

@@ -1,7 +1,7 @@
 """`ess serve`: the page in one command.
 
 If the index does not exist yet, the corpus is indexed first (its progress shown), then
-Streamlit runs app.py on the given address: 127.0.0.1 by default, so that only this
+Streamlit runs the page (ess/page.py) on the given address: 127.0.0.1 by default, so that only this
 machine reaches the page until `--host` opens it to a network. Streamlit's own English
 start-up lines are replaced by one French line; its warnings and errors still reach
 standard error, for the maintainer.
@@ -23,7 +23,7 @@ from ess import editor
 from index import store
 from index.errors import EssError, IndexMissing, os_reason
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().with_name("page.py")
 READY_S = 120.0  # how long the page may take to answer its health check
 
 
@@ -38,7 +38,7 @@ def serve(index_dir: Path, host: str = "127.0.0.1", port: int = 8501,
     try:
         store.current(index_dir)
     except IndexMissing:
-        from ess.cli import ingest_and_report
+        from ess.report import ingest_and_report
         from index.config import Config
 
         config = Config(index=index_dir, **({"corpus": corpus} if corpus else {}))
@@ -65,8 +65,9 @@ def _check_free(host: str, port: int) -> None:
 
 
 def _run_page(index_dir: Path, host: str, port: int) -> int:
-    # Run from the project's folder, so that Streamlit reads the project's settings
-    # (.streamlit/config.toml: upload limit, no error details, light theme) from anywhere.
+    # Run from the page's folder, so that Streamlit reads the page's settings
+    # (ess/.streamlit/config.toml: upload limit, no error details, light theme), installed
+    # or not, from wherever `ess serve` is started.
     command = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
                "--server.address", host, "--server.port", str(port)]
     env = {**os.environ, "ESS_INDEX": str(index_dir.resolve())}

@@ -9,7 +9,7 @@ vectors serve twice, and are kept in the build (`background.npy`):
   many unrelated questions). A passage's `hubness` is the mean cosine of its HUB_K
   closest background questions; the hybrid search subtracts FusionConfig.hub_weight
   times it from the passage's cosine (index.search). Stored as `hubness.npy`.
-- **The no-answer threshold** (index.gate): the evidence of each background question
+- **The no-answer threshold** (answer.gate): the evidence of each background question
   on this index, whose mean plus Z standard deviations a question must reach. e5
   cosines crowd into a narrow band (0.75 to 0.90 here) and move with the corpus and
   the model, so the threshold is learnt per index rather than fixed.
@@ -20,9 +20,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from index.language import detect
+
 if TYPE_CHECKING:
     import numpy as np
 
+CALIBRATION = "learned-v1"  # the gate (answer.gate) reads only a calibration of this method
 QUESTIONS = Path(__file__).with_name("background_questions.txt")
 FILE = "background.npy"
 HUBNESS = "hubness.npy"
@@ -83,3 +86,18 @@ def load(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 
     return (np.load(folder / FILE, allow_pickle=False),
             np.load(folder / HUBNESS, mmap_mode="r", allow_pickle=False))
+
+
+def calibrate(background: np.ndarray, questions: list[str], best: np.ndarray) -> dict:
+    """The gate's settings for an index: the background questions' best cosines on it,
+    [mean, standard deviation] by language (a language with fewer than 5 questions
+    borrows the overall figures)."""
+    languages = [detect(q) for q in questions]
+    overall = [round(float(best.mean()), 6), round(float(best.std()), 6) or 1.0]
+    stats = {}
+    for lang in sorted(set(languages)):
+        values = best[[i for i, seen in enumerate(languages) if seen == lang]]
+        stats[lang] = ([round(float(values.mean()), 6), round(float(values.std()), 6) or 1.0]
+                       if len(values) >= 5 else overall)
+    return {"method": CALIBRATION, "background": stats, "overall": overall,
+            "background_questions": len(questions)}

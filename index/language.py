@@ -3,7 +3,7 @@
 The lexical half of the search (index.tokenize) knows French only. A question in
 another language shares almost no token with French passages, so its lexical evidence
 says nothing about whether the corpus answers it: the search and the no-answer gate
-must not count that absence against it (index.fusion, index.answer). The embedding
+must not count that absence against it (index.fusion, answer.compose). The embedding
 model is multilingual and carries such questions alone.
 
 A question's words are compared, accent-folded, with short lists of the most frequent

@@ -1,7 +1,7 @@
 """Query vectors of fixed texts, kept from one ingest to the next.
 
 Every build embeds the same texts whatever the corpus: the background questions that
-calibrate the no-answer threshold (index.answer) and the theme descriptions
+calibrate the no-answer threshold (answer.compose) and the theme descriptions
 (index.themes). On the seed corpus that was 1.9 s of an 8 s ingest. They are kept in
 one small file per model under the user's cache folder, keyed by the model, its query
 prefix and the text, so a text embedded once is never embedded again by that model.

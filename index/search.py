@@ -36,7 +36,7 @@ MODES = ("hybrid", "dense", "lexical")
 
 @dataclass(frozen=True)
 class Retrieval:
-    """One search and the evidence it computed, which the answer reuses (index.answer):
+    """One search and the evidence it computed, which the answer reuses (answer.compose):
     nothing is searched or embedded twice."""
 
     query: str
@@ -57,8 +57,7 @@ class Searcher:
         `rerank(query, hits, k)`); without one, the one ESS_RERANKER names, if any."""
         import faiss
 
-        from index import rerank
-        from index.embed import canonical_name, load_embedder, use_recorded
+        from index.embed import canonical_name
 
         # One query at a time needs no FAISS threads, and idle OpenMP threads spin-wait
         # for work: they took a third of the cores from the next query's embedding
@@ -74,22 +73,56 @@ class Searcher:
                 f"pas avec {asked!r} : reconstruisez-le avec `ess ingest --model {asked}`, "
                 "ou cherchez sans --model"
             )
-        self.embedder = embedder or use_recorded(load_embedder(built_with["name"]), built_with)
-        if self.embedder.dim != built_with["dim"]:
-            raise ModelMismatch(
-                f"le modèle {self.embedder.name!r} donne des vecteurs de dimension "
-                f"{self.embedder.dim}, l'index {index_dir} en contient de dimension "
-                f"{built_with['dim']} : reconstruisez-le avec `ess ingest --rebuild`"
-            )
+        self._embedder = embedder
+        self._reranker = reranker
+        self._themes = None
         self.fusion = FusionConfig.from_dict(self.store.manifest["fusion"])
         self._vectors: dict[str, np.ndarray] = {}
         self._rows: dict[str, int] | None = None  # every passage's row, made when first needed
         self._found: dict[str, int] = {}  # rows of the passages search returned
-        vectors = self.store.vectors
-        self.themes = current_themes(self.store.themes, self.store.passages,
-                                     lambda: vectors.reconstruct_n(0, vectors.ntotal),
-                                     self.embedder)
-        self.reranker = reranker if reranker is not None else rerank.from_environment()
+        if embedder is not None:
+            self._check(embedder)
+
+    @property
+    def embedder(self):
+        """The model the index was built with, loaded when a query is first embedded: a
+        command that lists themes or related passages of a stored vector never loads it."""
+        if self._embedder is None:
+            from index.embed import load_embedder, use_recorded
+
+            built_with = self.store.manifest["model"]
+            self._embedder = self._check(use_recorded(load_embedder(built_with["name"]),
+                                                      built_with))
+        return self._embedder
+
+    def _check(self, embedder):
+        dim = self.store.manifest["model"]["dim"]
+        if embedder.dim != dim:
+            raise ModelMismatch(
+                f"le modèle {embedder.name!r} donne des vecteurs de dimension "
+                f"{embedder.dim}, l'index {self.store.folder} en contient de dimension "
+                f"{dim} : reconstruisez-le avec `ess ingest --rebuild`"
+            )
+        return embedder
+
+    @property
+    def themes(self):
+        """The theme catalogue and its passages (index.themes), read when first asked for."""
+        if self._themes is None:
+            vectors = self.store.vectors
+            self._themes = current_themes(self.store.themes, self.store.passages,
+                                          lambda: vectors.reconstruct_n(0, vectors.ntotal),
+                                          lambda: self.embedder)
+        return self._themes
+
+    @property
+    def reranker(self):
+        """The reranker given, else the one ESS_RERANKER names (loaded at the first search)."""
+        if self._reranker is None:
+            from index import rerank
+
+            self._reranker = rerank.from_environment() or False
+        return self._reranker or None
 
     def row_of(self, passage_id: str) -> int:
         """The passage's position in the index; KeyError if it has none.

@@ -184,11 +184,12 @@ def build_themes(catalogue: Path | None, passages, vectors, embedder) -> ThemeIn
                       assign(themes, passages, vectors, embedder))
 
 
-def current_themes(stored: ThemeIndex | None, passages, vectors_of, embedder) -> ThemeIndex:
-    """The stored assignments, made again from the stored vectors if the catalogue changed."""
+def current_themes(stored: ThemeIndex | None, passages, vectors_of, embedder_of) -> ThemeIndex:
+    """The stored assignments, made again from the stored vectors if the catalogue changed
+    (`vectors_of()` and `embedder_of()` are called only then)."""
     if stored is None or not stored.catalogue:
         return stored or ThemeIndex("", "", [], {})
     path = Path(stored.catalogue)
     if not path.is_file() or sha256(path) == stored.sha256:
         return stored
-    return build_themes(path, passages, vectors_of(), embedder)
+    return build_themes(path, passages, vectors_of(), embedder_of())

@@ -1,6 +1,6 @@
 """Answer units: the pieces of a passage a reader can take alone.
 
-The answer (index.answer) quotes passages verbatim. A sentence torn from its passage
+The answer (answer.compose) quotes passages verbatim. A sentence torn from its passage
 can read badly: a heading (« Les Rencontres du Mont Blanc 2026 »), a phrase without a
 verb (« Reconnaissance de l'intersectionnalité des inégalités entre les sexes. »), a
 sentence whose subject is in the one before (« Ces propositions peuvent être

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index import background, embed, gate, sections, store, unit_index
+from index import background, embed, sections, store, unit_index
 from index.config import SplitConfig
 from index.embed import Embedder, canonical_name, info
 from index.errors import CorpusError
@@ -186,7 +186,7 @@ def _build(corpus, index_dir, model, split, batch_size, show_progress, embedder,
     with stages("calibrate"):
         unrelated = background.embed(embedder)
         hubness = background.hubness(vectors, unrelated)
-        no_answer = gate.calibrate(unrelated, background.questions(),
+        no_answer = background.calibrate(unrelated, background.questions(),
                                    background.best_cosines(vectors, unrelated))
     with stages("themes"):
         themes = build_themes(catalogue, passages, vectors, embedder)

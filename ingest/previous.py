@@ -105,8 +105,9 @@ def reusable_vectors(index_dir: Path) -> dict[str, object]:
     for row, passage in enumerate(passages):
         first = int(units.offsets[row])
         for offset, unit in enumerate(units.of(row, passage.text)):
-            known[vector_key(with_context(passage.section, unit.text))] = np.asarray(
-                units.vectors[first + offset], dtype=np.float32)
+            # a passage's own vector (float32) wins over a unit's of the same text (float16)
+            known.setdefault(vector_key(with_context(passage.section, unit.text)),
+                             np.asarray(units.vectors[first + offset], dtype=np.float32))
     return known
 
 

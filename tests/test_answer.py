@@ -1,4 +1,4 @@
-"""The answer composer (index.answer) and the no-answer gate (index.gate), on an index
+"""The answer composer (answer.compose) and the no-answer gate (answer.gate), on an index
 built with the fake embedder; tests/test_answers_real.py runs them with the real model
 on the real corpus."""
 
@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import FakeEmbedder
-from index import features, store
-from index.answer import (
+from answer import features
+from answer.compose import (
     MAX_CHARS,
     MAX_UNITS,
     NO_ANSWER,
@@ -20,8 +19,10 @@ from index.answer import (
     choose,
     load_models,
 )
+from answer.gate import NOT_A_QUESTION, reason
+from conftest import FakeEmbedder
+from index import store
 from index.errors import IndexUnreadable
-from index.gate import NOT_A_QUESTION, reason
 from index.records import Hit, Passage
 from index.search import Searcher
 from index.units import Unit

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from answer.compose import Answerer
+from answer.evaluate import evaluate, load_questions
 from conftest import ROOT, SHARED
-from index.answer import Answerer
-from index.evaluate import evaluate, load_questions
 from index.units import has_verb, heading_like, refers_back
 
 DATA = ROOT / "tests" / "data"

@@ -20,7 +20,7 @@ def page(monkeypatch, index_dir, tab: str | None = None, secret: str | None = No
         monkeypatch.delenv("ESS_EDITOR_PASSWORD", raising=False)
     else:
         monkeypatch.setenv("ESS_EDITOR_PASSWORD", secret)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "ess" / "page.py"), default_timeout=120)
     app.run()
     assert not app.exception
     if tab is not None:
@@ -94,8 +94,8 @@ def test_a_question_the_corpus_cannot_answer_says_so(monkeypatch, real_index):
     app = ask(page(monkeypatch, real_index),
               "Quel est le taux de TVA des coopératives en Belgique ?")
     assert [w.value for w in app.warning] == [
-        "Aucun passage ne répond clairement à cette question. Voici les passages les plus "
-        "proches."]
+        "Aucun passage ne répond clairement à cette question. Les documents ne mentionnent "
+        "pas « TVA », « Belgique ». Voici les passages les plus proches."]
     assert cards(app)  # the closest passages are still shown
 
 
@@ -110,7 +110,7 @@ def test_empty_and_very_long_questions_raise_nothing(monkeypatch, real_index, qu
 
 def test_no_index_says_in_french_how_to_build_it(monkeypatch, tmp_path):
     monkeypatch.setenv("ESS_INDEX", str(tmp_path / "nothing"))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "ess" / "page.py"), default_timeout=60)
     app.run()
     assert not app.exception
     (error,) = [e.value for e in app.error]
@@ -211,7 +211,7 @@ def test_only_the_open_tab_runs(monkeypatch, real_index):
 def test_map_points_place_every_passage_once_for_each_of_its_themes(real_searcher):
     from collections import Counter
 
-    from index.explore import map_points, theme_table
+    from ess.explore import map_points, theme_table
 
     points = map_points(real_searcher)
     themes = real_searcher.themes.assignments
@@ -237,7 +237,7 @@ def test_map_points_place_every_passage_once_for_each_of_its_themes(real_searche
 def test_a_shared_link_asks_its_question_and_the_page_address_follows_the_question(
         monkeypatch, real_index):
     monkeypatch.setenv("ESS_INDEX", str(real_index))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "ess" / "page.py"), default_timeout=120)
     app.query_params["q"] = QUESTION
     app.run()
     assert not app.exception
@@ -267,13 +267,13 @@ def test_markup_in_the_theme_catalogue_renders_as_text(monkeypatch, tmp_path, fa
 
 
 def test_a_bug_in_a_tab_shows_a_french_message_and_is_logged(monkeypatch, real_index, caplog):
-    import index.explore
+    import ess.explore
     from index.errors import UNEXPECTED
 
     def broken(searcher, theme_id):
         raise RuntimeError(f"/srv/secret/{theme_id} exploded")
 
-    monkeypatch.setattr(index.explore, "theme_groups", broken)
+    monkeypatch.setattr(ess.explore, "theme_groups", broken)
     app = page(monkeypatch, real_index, "Thèmes")  # asserts the page raised nothing
     assert [e.value for e in app.error] == [UNEXPECTED]
     shown = " ".join(str(getattr(e, "value", "")) for e in app.main)
@@ -289,7 +289,7 @@ def test_the_upload_tab_shows_no_server_path_and_limits_the_widget(monkeypatch, 
     app = editor(page(monkeypatch, real_index, "Ajouter", EDITOR), EDITOR)
     (uploader,) = app.get("file_uploader")
     assert uploader.proto.max_upload_size_mb == MAX_UPLOAD_MB
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((ROOT / "ess" / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
     corpus = str(ROOT / "corpus")
     shown = [c.value for c in app.caption] + [m.value for m in app.markdown]

@@ -344,9 +344,10 @@ def test_eval_prints_the_report(index_dir, questions, capsys):
     assert lines[8] == f"passages           3 (moyenne {mean:.0f} caractères)"
     assert re.fullmatch(r"latence            médiane \d+,\d ms, p95 \d+,\d ms \(à chaud\)",
                         lines[9])
-    assert re.fullmatch(r"latence réponse    médiane \d+,\d ms "
-                        r"\(composition, après la recherche\)", lines[10])
-    assert len(lines) == 11
+    assert re.fullmatch(r"longueur réponse   moyenne \d+ caractères", lines[10])
+    assert re.fullmatch(r"latence réponse    médiane \d+,\d ms \(recherche comprise ; "
+                        r"composition seule \d+,\d ms\)", lines[11])
+    assert len(lines) == 12
 
 
 @pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "utf-8-sig"])

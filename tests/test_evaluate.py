@@ -8,11 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from answer.evaluate import Question, evaluate, load_questions
 from conftest import SHARED
-from index import evaluate as evaluate_module
+from answer import evaluate as evaluate_module
 from index.errors import QuestionsError
-from index.evaluate import Question, evaluate, load_questions
 from index.records import Hit, Passage
+from index.search import Retrieval
 
 
 def passage(pid: str, text: str, source: str = "rapport.txt") -> Passage:
@@ -35,6 +36,9 @@ class RankedSearcher:
         self.rankings, self.clock, self.costs = rankings, clock, costs or {}
         self.calls: list[tuple[str, int]] = []
         self.modes: list[str] = []
+
+    def retrieve(self, query: str, k: int, mode: str = "hybrid") -> Retrieval:
+        return Retrieval(query, self.search(query, k, mode))
 
     def search(self, query: str, k: int, mode: str = "hybrid") -> list[Hit]:
         self.calls.append((query, k))
@@ -267,8 +271,8 @@ class FixedAnswerer:
     def __init__(self, answers: dict[str, list[tuple[int, str]] | None]):
         self.answers = answers
 
-    def compose(self, question, hits):
-        from index.answer import Answer, Sentence
+    def compose(self, question, hits, retrieval=None):
+        from answer.compose import Answer, Sentence
 
         chosen = self.answers.get(question)
         sentences = [Sentence(i, 0, len(t), t, 1.0) for i, t in (chosen or [])]

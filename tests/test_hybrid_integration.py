@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from answer.evaluate import evaluate, load_questions
 from conftest import SHARED
-from index.evaluate import evaluate, load_questions
 
 FINANCE = "ESS et un système financier plus stable, résilient et démocratique"
 GENDER = ("Changer la vie de nos organisations en intégrant et en incorporant une perspective "

@@ -123,6 +123,6 @@ def test_a_renamed_file_keeps_its_vectors(corpus, tmp_path):
 
 def test_a_build_reports_the_seconds_of_each_stage(corpus, tmp_path):
     report = build(corpus, tmp_path / "index", embedder=FakeEmbedder(), show_progress=False)
-    assert list(report.stages) == ["read", "split", "load_model", "embed", "lexical",
-                                   "calibrate", "themes", "write"]
+    assert list(report.stages) == ["read", "split", "load_model", "embed", "embed_units",
+                                   "lexical", "calibrate", "themes", "write"]
     assert all(seconds >= 0 for seconds in report.stages.values())

@@ -9,8 +9,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from answer.gate import NOT_A_QUESTION
 from ess.cli import main
-from index.gate import NOT_A_QUESTION
 
 INPUTS = ["bonjour", "?", "le la les de du", "Merci !", "🙂"]
 
@@ -55,7 +55,7 @@ def test_the_page_invites_a_question(monkeypatch, real_index):
     monkeypatch.setenv("ESS_INDEX", str(real_index))
     monkeypatch.delenv("ESS_EDITOR_PASSWORD", raising=False)
     monkeypatch.delenv("ESS_EDITOR_PASSWORD_FILE", raising=False)
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app = AppTest.from_file(str(ROOT / "ess" / "page.py"), default_timeout=120)
     app.run()
     app.text_input(key="question").input("bonjour")
     app.button[0].click()

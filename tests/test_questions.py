@@ -1,11 +1,11 @@
 """Whether an input is a question, and what it asks for, in four languages
-(index.questions)."""
+(answer.questions)."""
 
 from __future__ import annotations
 
 import pytest
 
-from index.questions import asked, content_words, gives, is_question
+from answer.questions import asked, content_words, gives, is_question
 
 
 @pytest.mark.parametrize("text", [

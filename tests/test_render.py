@@ -1,9 +1,9 @@
-"""index.render's pieces of the page: the passage's context, tables, legend, numbers."""
+"""ess.render's pieces of the page: the passage's context, tables, legend, numbers."""
 
 from __future__ import annotations
 
+from ess.render import card_html, context_html, related_html, table_html
 from index.records import Hit, Passage
-from index.render import card_html, context_html, related_html, table_html
 
 SOURCE = ("### LES OUTILS NUMÉRIQUES AU SERVICE DE L'ESS\n\n"
           "**Préambule** : le numérique est un *levier*.\n\n"
@@ -117,7 +117,7 @@ def test_the_chrome_patterns_turn_streamlit_english_into_french():
     plain groups, `$1` for the first."""
     import re
 
-    from index.render import FRENCH, PATTERNS, chrome_html
+    from ess.render import FRENCH, PATTERNS, chrome_html
 
     def translate(text: str) -> str:
         for pattern, french in PATTERNS:

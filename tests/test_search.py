@@ -128,7 +128,7 @@ def test_an_index_of_the_previous_format_says_to_rebuild(searcher, tmp_path):
     with pytest.raises(IndexUnreadable) as caught:
         store.load(tmp_path / "index")
     assert str(caught.value) == (f"l'index {folder} est au format 1, plus ancien que celui de "
-                                 "cette version (3) : reconstruisez-le avec `ess ingest --rebuild`")
+                                 "cette version (4) : reconstruisez-le avec `ess ingest --rebuild`")
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbled"])

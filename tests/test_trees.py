@@ -1,4 +1,4 @@
-"""The learned models' file format (index.trees): trees written from LightGBM and read back
+"""The learned models' file format (answer.trees): trees written from LightGBM and read back
 with numpy give LightGBM's own predictions, and the shipped models load."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from index import trees
-from index.answer import MODELS, load_models
-from index.features import QUESTION_FEATURES, UNIT_FEATURES
+from answer import trees
+from answer.compose import MODELS, load_models
+from answer.features import QUESTION_FEATURES, UNIT_FEATURES
 
 
 def test_numpy_evaluation_equals_lightgbm(tmp_path):

@@ -61,7 +61,7 @@ def test_the_page_answers_from_a_new_index_without_a_restart(tmp_path, monkeypat
     index_dir = tmp_path / "index"
     build(corpus, index_dir, embedder=FakeEmbedder(), show_progress=False)
     monkeypatch.setenv("ESS_INDEX", str(index_dir))
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    app = AppTest.from_file(str(ROOT / "ess" / "page.py"), default_timeout=60)
     app.run()
     app.text_input(key="question").input("semences paysannes")
     app.button[0].click()

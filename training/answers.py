@@ -1,7 +1,7 @@
 """Train the answer's two models: which units answer, and whether anything answers.
 
     python -m training.answers [--work DIR] [--piaf ../shared/data/piaf] [--seed 20]
-                               [--out index/models]
+                               [--out answer/models]
 
 Data (docs/evaluation.md « Answers learned from data »):
 - PIAF's 5,761 training questions (`qa.jsonl`, `"split": "train"`), each with its
@@ -26,7 +26,7 @@ classifier over one row per (question, index), whose unit features (the best uni
 probability) come from units models that never saw that question's article
 (five folds by article). The thresholds are chosen on cross-validated predictions:
 `more`, the probability a second or third unit needs, and the gate's, each by the
-rule written next to it below. The models are written as index.trees files; the
+rule written next to it below. The models are written as answer.trees files; the
 evidence rows are kept in DIR (`observations.npz`) so that training again takes a
 minute.
 """
@@ -106,7 +106,7 @@ class Observations:
 
 
 def _features():
-    from index import features
+    from answer import features
 
     return features
 
@@ -216,7 +216,7 @@ def observe_all(indexes: dict, piaf: Path, seed: int) -> Observations:
 
 
 def _observe(out: Observations, searcher, q: Asked, indexed: bool) -> None:
-    from index.questions import is_question
+    from answer.questions import is_question
     from index.text import match_form
 
     if not is_question(q.text):
@@ -247,7 +247,7 @@ _ANSWERERS: dict[int, object] = {}
 
 def _answerer(searcher):
     """An Answerer whose models see nothing yet: the observations are their input."""
-    from index.answer import Answerer, Models
+    from answer.compose import Answerer, Models
 
     answerer = _ANSWERERS.get(id(searcher))
     if answerer is None:
@@ -268,8 +268,8 @@ def train(data: dict, seed: int, out: Path) -> dict:
     """Both models, their thresholds, and the cross-validated figures they rest on."""
     import lightgbm as lgb
 
-    from index import trees
-    from index.features import QUESTION_FEATURES, UNIT_FEATURES
+    from answer.features import QUESTION_FEATURES, UNIT_FEATURES
+    from answer import trees
 
     features_q = QUESTION_FEATURES
     groups = data["question_groups"]

@@ -1,6 +1,6 @@
 """Gradient-boosted trees read from a small JSON file and evaluated with numpy.
 
-The answer's two learned choices (index.features: which units answer, whether the
+The answer's two learned choices (answer.features: which units answer, whether the
 passages answer at all) are LightGBM models trained by `python -m training.answers`.
 LightGBM is needed to train them, not to use them: the training writes each model's
 trees as plain arrays, and this module evaluates them, so answering imports neither

@@ -3,7 +3,7 @@
 One function per kind of object, so that the command line (ess.cli) and the API
 (ess.api) give the same object for the same question; their keys are a contract
 (docs/format.md): keys are only ever added. Answers have theirs already
-(`index.answer.Answer.to_dict`).
+(`answer.compose.Answer.to_dict`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def themes_payload(searcher) -> list[dict]:
 def theme_payload(searcher, theme_id: str) -> dict:
     """`ess theme THEME_ID --json`: the theme's passages grouped by document and section,
     in corpus order; index.themes.UnknownTheme if the catalogue has no such theme."""
-    from index.explore import theme_groups
+    from ess.explore import theme_groups
 
     return {"theme": theme_id, "groups": [
         {"title": title, "section": section, "passages": [p.to_dict() for p in passages]}

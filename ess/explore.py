@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from ess.render import plain_text
 from index.records import Passage
-from index.render import plain_text
 
 NO_THEME = "Sans thème"
 # Colours that stay apart from their neighbours in the legend (Kelly's contrasting

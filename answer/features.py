@@ -1,6 +1,6 @@
 """The numbers the answer's learned choices read: one row per candidate unit, one per question.
 
-The answer (index.answer) makes two choices, each by a small model trained on thousands
+The answer (answer.compose) makes two choices, each by a small model trained on thousands
 of annotated questions (`python -m training.answers`, docs/evaluation.md):
 - **which units answer**: every unit of the best passages (index.units, their vectors
   kept in the build by index.unit_index) gets a row of UNIT_FEATURES;
@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from answer.questions import KINDS, asked, content_words, gives, names
 from index.language import detect
-from index.questions import KINDS, asked, content_words, gives, names
 from index.tokenize import fold, tokenize
 from index.units import Unit
 
@@ -64,7 +64,7 @@ class Question:
     known: np.ndarray  # bool: does the index know the token
     kind: str
     names: set[str]
-    words: int  # content words (index.questions)
+    words: int  # content words (answer.questions)
 
     @classmethod
     def read(cls, text: str, lexical) -> Question:
@@ -191,7 +191,7 @@ def question_row(question: Question, hits: list[Hit], nearest: np.ndarray,
 
     `nearest`: the query's highest cosines with any passage, best first; `bgmax`: its
     highest cosine with a background question; `background`: the background questions'
-    own best cosines on this index, {language: [mean, std]} (index.gate); `bm25`: the
+    own best cosines on this index, {language: [mean, std]} (answer.gate); `bm25`: the
     hits' BM25 over the query's best; `bm25_top`: the best BM25 over what the query's
     tokens could reach at most; `fused`: the hits' fused scores; `unit_p`: each candidate
     unit's probability of holding the answer, best first; `unit_cos1`: the best

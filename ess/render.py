@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from index.answer import Answer
+from answer.compose import Answer
 from index.records import Hit, Passage
 from index.text import decimal
 

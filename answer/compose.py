@@ -7,13 +7,13 @@ a sentence with its verb, a sentence together with the one its « Ces… » or �
 refers to; never a heading or a verbless fragment. Their vectors were made at ingest
 (index.unit_index), so an answer costs its search and a few milliseconds.
 
-Two learned choices (index.features, models trained by `python -m training.answers` on
+Two learned choices (answer.features, models trained by `python -m training.answers` on
 thousands of annotated questions, docs/evaluation.md):
 - **which units answer**: every unit of the PASSAGES best passages gets the units
   model's probability of holding the answer; the answer opens on the most probable,
   and takes up to two more, from any passage, that reach the model's threshold for
   more, say something the answer does not say yet and keep it under MAX_CHARS;
-- **whether anything answers** (index.gate): an input that is not a question gets an
+- **whether anything answers** (answer.gate): an input that is not a question gets an
   invitation to ask one and no passage; otherwise the gate model reads the search's
   evidence and, below its threshold, the answer says that no passage answers (with
   the reason when there is one a reader can use), and the closest passages are still
@@ -33,14 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
-from index import features
+from answer import features
+from answer.gate import NOT_A_QUESTION, Verdict, reason
+from answer.questions import is_question
+from answer.trees import Trees, load
+from index.background import CALIBRATION
 from index.errors import IndexUnreadable
-from index.gate import METHOD, NOT_A_QUESTION, Verdict, reason
-from index.questions import is_question
 from index.records import Hit
 from index.search import Retrieval
 from index.tokenize import tokenize
-from index.trees import Trees, load
 from index.units import heading_like
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class Answer:
     hits: list[Hit]  # the passages, those the answer cites first, numbered as its markers
     sentences: list[Sentence]  # the answer, in reading order; empty when not answered
     answered: bool
-    reason: str = ""  # why nothing answers, when the gate can say (index.gate)
+    reason: str = ""  # why nothing answers, when the gate can say (answer.gate)
 
     def text(self) -> str:
         """The answer as one paragraph with its markers.
@@ -119,7 +120,7 @@ class Answer:
 
 @dataclass(frozen=True)
 class Models:
-    """The two trained models (index.trees) and the thresholds chosen with them."""
+    """The two trained models (answer.trees) and the thresholds chosen with them."""
 
     units: Trees
     gate: Trees
@@ -147,12 +148,12 @@ def load_models(folder: Path = MODELS) -> Models:
 
 
 class Answerer:
-    """A searcher that also composes answers and says when nothing answers (index.gate)."""
+    """A searcher that also composes answers and says when nothing answers (answer.gate)."""
 
     def __init__(self, searcher, models: Models | None = None) -> None:
         self.searcher = searcher
         settings = searcher.store.manifest.get("no_answer")
-        if not isinstance(settings, dict) or settings.get("method") != METHOD:
+        if not isinstance(settings, dict) or settings.get("method") != CALIBRATION:
             raise IndexUnreadable(f"l'index {searcher.store.folder} n'a pas de seuil de "
                                   "réponse calibré : reconstruisez-le avec `ess ingest --rebuild`")
         self.background = settings["background"]

@@ -13,7 +13,7 @@ one), and the id of the same question in another language, {"twin": "d01"}.
   contains one of its gold phrases (both in `index.text.match_form`), or, with
   `gold_doc`, comes from that file: hit@1, hit@5, MRR@10. A `theme` row scores the
   share of its gold phrases found in the top k.
-- Answers, with an `Answerer` (index.answer), composed from the top 5 of the same
+- Answers, with an `Answerer` (answer.compose), composed from the top 5 of the same
   search, as the page and `ess answer` do: answer accuracy, over `fact` rows, is the
   share answered with the annotated `answer` in the answer's sentences (without one, a
   gold phrase; with `gold_doc`, a sentence from that file); `answered` is the share of

@@ -2,23 +2,23 @@
 
 Three steps, the first two before any model:
 1. **Not a question.** An input without a content word (« bonjour », « ? », « le la
-   les », an emoji; index.questions) is not answered: the reader is invited to ask a
+   les », an emoji; answer.questions) is not answered: the reader is invited to ask a
    full question, and no passage is offered as an answer.
-2. **The evidence of the search**, as a row of index.features.QUESTION_FEATURES: how
+2. **The evidence of the search**, as a row of answer.features.QUESTION_FEATURES: how
    close the best passages come (the raw cosines, against what the background
    questions reach on this index, in the question's language), how much of the
    question's rare words and names they hold, BM25 against what the question's words
    could reach, whether the asked kind of answer (a date, a number, a person…) stands
-   in them, and how sure the unit model (index.answer) is of its best unit.
-3. **The model**, gradient-boosted trees (index.trees) trained by `python -m
+   in them, and how sure the unit model (answer.compose) is of its best unit.
+3. **The model**, gradient-boosted trees (answer.trees) trained by `python -m
    training.answers` on PIAF questions asked of indexes with and without their article,
    in four languages, and on unanswerable questions against the bundled corpus; the
    question is answered when its probability reaches the threshold chosen on the
    training data's cross-validated predictions (docs/evaluation.md).
 
-At ingest, the only thing an index learns is what the background questions
-(index.background) look like on it: their best cosines, mean and standard deviation by
-language (`calibrate`), the scale against which a question's own best cosine is read.
+At ingest, the only thing an index learns is what the background questions look like on
+it: their best cosines, mean and standard deviation by language (index.background.
+calibrate), the scale against which a question's own best cosine is read.
 
 When the gate refuses for a reason a reader can use, it says it in French: a name the
 documents never mention, or a kind of answer none of the closest passages gives.
@@ -27,14 +27,7 @@ documents never mention, or a kind of answer none of the closest passages gives.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from index.language import detect
-
-if TYPE_CHECKING:
-    import numpy as np
-
-METHOD = "learned-v1"
 NOT_A_QUESTION = ("Posez une question complète sur le contenu des documents, par exemple : "
                   "« Que propose-t-on pour financer les coopératives ? »")
 _KIND_WORDS = {"date": "de date", "number": "de chiffre", "amount": "de montant",
@@ -49,21 +42,6 @@ class Verdict:
 
     def __bool__(self) -> bool:
         return self.answered
-
-
-def calibrate(background: np.ndarray, questions: list[str], best: np.ndarray) -> dict:
-    """The gate's settings for an index: the background questions' best cosines on it,
-    [mean, standard deviation] by language (a language with fewer than 5 questions
-    borrows the overall figures)."""
-    languages = [detect(q) for q in questions]
-    overall = [round(float(best.mean()), 6), round(float(best.std()) or 1.0, 6)]
-    stats = {}
-    for lang in sorted(set(languages)):
-        values = best[[i for i, seen in enumerate(languages) if seen == lang]]
-        stats[lang] = ([round(float(values.mean()), 6), round(float(values.std()) or 1.0, 6)]
-                       if len(values) >= 5 else overall)
-    return {"method": METHOD, "background": stats, "overall": overall,
-            "background_questions": len(questions)}
 
 
 def reason(question_kind: str, gives3: bool, unknown: list[str]) -> str:

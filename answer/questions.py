@@ -3,7 +3,7 @@
 - `content_words`: the words of an input that carry meaning, once the function words
   of French, Spanish, English and Portuguese, greetings and politeness are set aside.
   An input without any (« bonjour », « ? », « le la les de du », an emoji) is not a
-  question: the answer invites the reader to ask one (index.answer) instead of dressing
+  question: the answer invites the reader to ask one (answer.compose) instead of dressing
   the closest passages up as an answer.
 - `asked`: the kind of answer a question asks for (contact details, a time, an amount,
   a date, a number, a person, a place, a definition, a reason, a manner), from its
@@ -12,7 +12,7 @@
   digits or number words for a number, a currency for an amount, a capitalised name
   the question does not have for a person or a place).
 
-Both feed the learned choices of index.features; they are French-first heuristics on
+Both feed the learned choices of answer.features; they are French-first heuristics on
 words, not a parser.
 """
 
