@@ -60,7 +60,7 @@ def measure_ess(corpus: Path, out: Path, raw_sample: int) -> dict:
     texts = list(dict.fromkeys(embedding_text(p) for p in store.load(out).passages))
     s = report.stages
     stages = {"read_split": s["read"] + s["split"], "load_model": s["load_model"],
-              "embed": s["embed"],
+              "embed": s["embed"] + s.get("embed_units", 0.0),
               "index_writing": s["lexical"] + s["calibrate"] + s["themes"] + s["write"]}
     return {"wall": wall, "ended_at": ended_at, "peak_rss_mb": peak, "passages": report.passages,
             "embedded": report.embedded, "stages": stages, "detail": s,

@@ -163,24 +163,25 @@ def _build(corpus, index_dir, model, split, batch_size, show_progress, embedder,
 
         with stages("connect"):
             remote = ClusterEmbedder(embedder, cluster)
-    with stages("embed"):
-        # Vectors made with other prompts (the model's configuration changed) are not reused.
-        same_prompts = previous is not None and all(
-            previous.get("model", {}).get(key) == value for key, value in info(embedder).items()
-            if key in ("query_prefix", "passage_prefix"))
-        known = reusable_vectors(index_dir) if same_prompts else {}
-        try:
+    try:
+        with stages("embed"):
+            # Vectors made with other prompts (the model's configuration changed) are not
+            # reused.
+            same_prompts = previous is not None and all(
+                previous.get("model", {}).get(key) == value
+                for key, value in info(embedder).items()
+                if key in ("query_prefix", "passage_prefix"))
+            known = reusable_vectors(index_dir) if same_prompts else {}
             vectors, embedded = _vectors(remote or embedder,
                                          [embedding_text(p) for p in passages], known,
                                          batch_size, show_progress)
-            with stages("embed_units"):
-                pieces = unit_index.cut(passages)
-                unit_vectors, units_embedded = _unit_vectors(remote or embedder, pieces,
-                                                             vectors, known, batch_size,
-                                                             show_progress)
-        finally:
-            if remote is not None:
-                remote.close()
+        with stages("embed_units"):
+            pieces = unit_index.cut(passages)
+            unit_vectors, units_embedded = _unit_vectors(remote or embedder, pieces, vectors,
+                                                         known, batch_size, show_progress)
+    finally:
+        if remote is not None:
+            remote.close()
     with stages("lexical"):
         lexical = LexicalIndex.build([p.text for p in passages])
     with stages("calibrate"):

@@ -289,7 +289,7 @@ def test_the_upload_tab_shows_no_server_path_and_limits_the_widget(monkeypatch, 
     app = editor(page(monkeypatch, real_index, "Ajouter", EDITOR), EDITOR)
     (uploader,) = app.get("file_uploader")
     assert uploader.proto.max_upload_size_mb == MAX_UPLOAD_MB
-    config = tomllib.loads((ROOT / "ess" / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads((ROOT / "ess" / ".streamlit" / "config.toml").read_text("utf-8"))
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
     corpus = str(ROOT / "corpus")
     shown = [c.value for c in app.caption] + [m.value for m in app.markdown]

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from answer import evaluate as evaluate_module
 from answer.evaluate import Question, evaluate, load_questions
 from conftest import SHARED
-from answer import evaluate as evaluate_module
 from index.errors import QuestionsError
 from index.records import Hit, Passage
 from index.search import Retrieval

@@ -150,5 +150,5 @@ def test_a_wrong_port_is_an_argparse_error_in_french(args, message):
 def test_streamlit_run_alone_also_listens_on_loopback_only():
     import tomllib
 
-    settings = tomllib.loads((ROOT / "ess" / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    settings = tomllib.loads((ROOT / "ess" / ".streamlit" / "config.toml").read_text("utf-8"))
     assert settings["server"]["address"] == "127.0.0.1"

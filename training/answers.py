@@ -268,8 +268,8 @@ def train(data: dict, seed: int, out: Path) -> dict:
     """Both models, their thresholds, and the cross-validated figures they rest on."""
     import lightgbm as lgb
 
-    from answer.features import QUESTION_FEATURES, UNIT_FEATURES
     from answer import trees
+    from answer.features import QUESTION_FEATURES, UNIT_FEATURES
 
     features_q = QUESTION_FEATURES
     groups = data["question_groups"]
