@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             report, vectors = one(setting, folder, scratch, args.batch)
             if reference is None:
                 reference = vectors
-            row = {"embed_s": report.stages["embed"] + report.stages.get("embed_units", 0.0), "ingest_s": round(report.seconds, 2),
+            row = {"embed_s": report.stages["embed"] + report.stages.get("embed_units", 0.0),
+                   "ingest_s": round(report.seconds, 2),
                    "connect_s": report.stages.get("connect", 0.0),
                    "same_vectors": vectors == reference}
             runs[setting].append(row)
