@@ -191,7 +191,8 @@ def _address_options(parser: argparse.ArgumentParser, port: int) -> None:
 
 def _index_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, default=None, metavar="DOSSIER",
-                        help="dossier de l'index (défaut : $ESS_INDEX, sinon ~/.local/share/ess/index)")
+                        help="dossier de l'index (défaut : $ESS_INDEX, sinon "
+                             "~/.local/share/ess/index)")
 
 
 def _mode_option(parser: argparse.ArgumentParser) -> None:
