@@ -1,7 +1,9 @@
-"""The front ends, side by side over one library: the command line (`ess.cli`), the
-HTTP API (`ess.api`) and the page (`app.py`, started by `ess serve`).
+"""The front ends and the engine they share: `ess.engine` (the one object that searches,
+answers, finds related passages and themes), the command line (`ess.cli`), the HTTP API
+(`ess.api`) and the page (`ess.page`, started by `ess serve`; its HTML in `ess.render`).
 
-Below them, `ingest` builds an index (read, split, embed, write) and `index` reads one
-(search, answers, related passages, themes). `index` imports nothing from `ingest` or
-from here, `ingest` nothing from here (tests/test_layers.py).
+Below them, `ingest` builds an index (read, split, embed, write), `answer` composes
+answers and says when nothing answers, and `index` reads an index (storage, search,
+related passages, themes). No folder imports one above it and no module imports its
+way back to itself (tests/test_layers.py).
 """
