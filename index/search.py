@@ -73,6 +73,7 @@ class Searcher:
                 f"pas avec {asked!r} : reconstruisez-le avec `ess ingest --model {asked}`, "
                 "ou cherchez sans --model"
             )
+        self._index_dir = index_dir
         self._embedder = embedder
         self._reranker = reranker
         self._themes = None
@@ -100,7 +101,7 @@ class Searcher:
         if embedder.dim != dim:
             raise ModelMismatch(
                 f"le modèle {embedder.name!r} donne des vecteurs de dimension "
-                f"{embedder.dim}, l'index {self.store.folder} en contient de dimension "
+                f"{embedder.dim}, l'index {self._index_dir} en contient de dimension "
                 f"{dim} : reconstruisez-le avec `ess ingest --rebuild`"
             )
         return embedder

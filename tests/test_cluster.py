@@ -117,6 +117,18 @@ def no_index(index_dir: Path) -> bool:
     return False
 
 
+def batches(index_dir: Path, size: int) -> int:
+    """The batches an ingest of that index's corpus sends: its passages', then its answer
+    units' (those that are not a whole passage, each distinct text once)."""
+    import math
+
+    from index.unit_index import cut
+
+    passages = store.load(index_dir).passages
+    units = {text for text in cut(passages).texts if text is not None}
+    return math.ceil(len(passages) / size) + math.ceil(len(units) / size)
+
+
 def files(index_dir: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
     """Every file of the current build; the manifest without `built_at`."""
     folder = store.current(index_dir)
@@ -167,7 +179,9 @@ def test_ess_cluster_in_the_environment_and_the_progress_in_batches(built, clust
     assert done.returncode == 0, done.stderr
     assert "90 passages indexés" in done.stdout
     assert f"Calcul des vecteurs sur la grappe {cluster.address}" in done.stderr
-    assert "6 / 6 lots" in done.stderr  # 90 passages in batches of 16
+    assert " / 6 lots" in done.stderr  # 90 passages in batches of 16
+    units = batches(built["local"], 16) - 6
+    assert f"{units} / {units} lots" in done.stderr  # then the answer units' batches
     # another process, another hash seed: the same bytes (BM25's vocabulary is sorted)
     assert files(index_dir) == files(built["local"])
 
@@ -202,7 +216,8 @@ def test_a_worker_killed_mid_run_has_its_batches_run_elsewhere(built, own_cluste
     hook = KillAfter(monkeypatch, 3, lambda: own_cluster.kill(victim))
     report = build(built["corpus"], tmp_path / "index", batch_size=4, show_progress=False,
                    cluster=own_cluster.address)
-    assert hook.fired and victim.poll() is not None and hook.seen == 23  # 90 / 4
+    # 90 passages / 4, then the units
+    assert hook.fired and victim.poll() is not None and hook.seen == batches(built["local"], 4)
     assert report.embedded == 90
     assert files(tmp_path / "index") == files(built["local"])
 
@@ -229,7 +244,8 @@ def test_the_whole_cluster_gone_stops_the_ingest_and_keeps_the_index(built, own_
 
 def test_batches_are_sent_a_window_ahead_of_the_results(built, cluster, tmp_path,
                                                         monkeypatch):
-    """At most max(WINDOW, 4 a worker) batches wait on the scheduler: 8 here, of 23."""
+    """At most max(WINDOW, 4 a worker) batches wait on the scheduler: 8 here, of 23 for the
+    passages and those of the answer units."""
     from ingest import cluster as module
 
     flow = {"sent": 0, "back": 0, "most": 0}
@@ -256,7 +272,8 @@ def test_batches_are_sent_a_window_ahead_of_the_results(built, cluster, tmp_path
     monkeypatch.setattr(module, "ClusterEmbedder", Counted)
     build(built["corpus"], tmp_path / "index", batch_size=4, show_progress=False,
           cluster=cluster.address)
-    assert flow == {"sent": 23, "back": 23, "most": 8}  # 90 passages / 4; 2 workers × 4
+    sent = batches(built["local"], 4)  # 23 for the 90 passages, then the units'
+    assert flow == {"sent": sent, "back": sent, "most": 8}  # 2 workers × 4
     assert files(tmp_path / "index") == files(built["local"])
 
 

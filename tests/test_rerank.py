@@ -209,5 +209,6 @@ def test_ess_reranker_sets_the_reranker_of_every_searcher(index_dir, cross_encod
     monkeypatch.setenv("ESS_RERANKER", "off")
     assert Searcher(index_dir, embedder=FakeEmbedder()).reranker is None
     monkeypatch.setenv("ESS_RERANKER", str(index_dir / "absent"))
+    searcher = Searcher(index_dir, embedder=FakeEmbedder())  # the reranker loads at the
     with pytest.raises(ModelUnavailable, match=r"^impossible de charger le reranker "):
-        Searcher(index_dir, embedder=FakeEmbedder())
+        searcher.search("fonds de garantie")  # first search, not before it is needed

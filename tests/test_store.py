@@ -78,10 +78,11 @@ def test_build_writes_current_manifest_passages_and_vectors(built):
     folder = index_dir / name
     assert sorted(p.name for p in folder.iterdir()) == [
         "background.npy", "hubness.npy", "lexical", "manifest.json", "passages.jsonl",
-        "section_of.npy", "sections.npy", "themes.json", "vectors.faiss"]
+        "section_of.npy", "sections.npy", "themes.json", "unit_offsets.npy", "unit_spans.npy",
+        "unit_vectors.npy", "vectors.faiss"]
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["format"] == 3
+    assert manifest["format"] == 4
     assert manifest["model"] == {"name": "fake", "dim": 64,
                                  "query_prefix": "query: ", "passage_prefix": "passage: "}
     assert manifest["splitting"] == {"max_chars": 1000, "version": 1}
@@ -257,7 +258,7 @@ def drop_last_line(path: Path) -> None:
 
 @pytest.mark.parametrize("damage, message", [
     (newer_format, "l'index {folder} est au format 99, plus récent que celui que cette "
-                   "version lit (3) : mettez l'outil à jour ou " + REBUILD),
+                   "version lit (4) : mettez l'outil à jour ou " + REBUILD),
     (lambda f: (f / "vectors.faiss").write_bytes((f / "vectors.faiss").read_bytes()[:100]),
      "l'index vectoriel de {folder} est absent ou abîmé : " + REBUILD),
     (lambda f: (f / "passages.jsonl").unlink(),
