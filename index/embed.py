@@ -18,7 +18,6 @@ result | query: ` and `title: none | text: ` for EmbeddingGemma), chosen by
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +26,8 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from index.errors import ModelUnavailable, SettingError
+from index.errors import ModelUnavailable
+from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -143,20 +143,16 @@ class E5Embedder:
 DEVICE_ENV = "ESS_DEVICE"
 
 
-def torch_device(environ=os.environ) -> str:
+def torch_device(environ=None) -> str:
     """Where sentence-transformers models run: $ESS_DEVICE (cpu, cuda, cuda:N, mps), else cpu.
 
     >>> torch_device({}), torch_device({"ESS_DEVICE": " CUDA:1 "})
     ('cpu', 'cuda:1')
     """
-    value = (environ.get(DEVICE_ENV) or "cpu").strip().lower()
-    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", value):
-        raise SettingError(f"{DEVICE_ENV} vaut « {environ.get(DEVICE_ENV)} » : indiquez cpu, "
-                           f"cuda, cuda:N (le N-ième GPU) ou mps")
-    return value
+    return Settings.from_env(environ).device
 
 
-def available_device(environ=os.environ) -> str:
+def available_device(environ=None) -> str:
     """`torch_device()`, checked against what torch sees here (a ModelUnavailable if not)."""
     device = torch_device(environ)
     if device == "cpu":
@@ -187,7 +183,7 @@ class SentenceTransformerEmbedder:
                 f"le modèle {name!r} demande sentence-transformers, qui n'est pas installé : "
                 "pip install -e '.[st]'"
             ) from exc
-        online = os.environ.get("ESS_ONLINE") == "1"
+        online = Settings.from_env().online
         device = available_device()
         try:
             with quiet_loading():

@@ -16,12 +16,12 @@ does ESS_RERANKER for every `Searcher` built without one (the page's included).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from index.errors import ModelUnavailable
 from index.records import Hit, Passage
+from index.settings import Settings
 from index.text import with_context
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Reranker:
         from index.embed import available_device, quiet_loading
 
         path = Path(name).expanduser()
-        online = os.environ.get("ESS_ONLINE") == "1"
+        online = Settings.from_env().online
         device = available_device()
         try:
             with quiet_loading():
@@ -100,7 +100,5 @@ def load_reranker(name: str, depth: int = DEPTH) -> Reranker:
 
 def from_environment() -> Reranker | None:
     """The reranker ESS_RERANKER names, or None when it is unset, empty or `off`."""
-    name = os.environ.get("ESS_RERANKER", "").strip()
-    if not name or name == "off":
-        return None
-    return load_reranker(name)
+    name = Settings.from_env().reranker
+    return None if name is None else load_reranker(name)
