@@ -133,7 +133,8 @@ def question_tab() -> None:
     with st.form("ask"):
         st.text_input("Votre question", key="question", max_chars=MAX_QUESTION_CHARS,
                       placeholder="Que propose-t-on pour financer les coopératives ?")
-        st.caption("Entrée ou « Chercher » lance la recherche (2 000 caractères au plus).")
+        st.caption(f"Entrée ou « Chercher » lance la recherche "
+                   f"({MAX_QUESTION_CHARS:,} caractères au plus).".replace(",", " "))
         count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
         st.form_submit_button("Chercher", type="primary")
 

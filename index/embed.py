@@ -176,27 +176,11 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers model, loaded from a folder or the local cache."""
 
     def __init__(self, name: str) -> None:
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise ModelUnavailable(
-                f"le modèle {name!r} demande sentence-transformers, qui n'est pas installé : "
-                "pip install -e '.[st]'"
-            ) from exc
-        online = Settings.from_env().online
-        device = available_device()
-        try:
-            with quiet_loading():
-                self._model = SentenceTransformer(
-                    name, device=device, local_files_only=not online and not Path(name).is_dir()
-                )
-        except Exception as exc:  # the library raises OSError, ValueError, HF errors…
-            log.warning("loading the model %r failed: %r", name, exc)  # for the maintainer
-            raise ModelUnavailable(
-                f"impossible de charger le modèle {name!r} : indiquez le dossier d'un modèle "
-                "sentence-transformers, ou le nom d'un modèle déjà présent dans le cache "
-                "Hugging Face local (ESS_ONLINE=1 autorise un téléchargement)"
-            ) from exc
+        self._model = load_sentence_transformers(
+            "SentenceTransformer", name, name, Path(name).is_dir(),
+            f"impossible de charger le modèle {name!r} : indiquez le dossier d'un modèle "
+            "sentence-transformers, ou le nom d'un modèle déjà présent dans le cache "
+            "Hugging Face local (ESS_ONLINE=1 autorise un téléchargement)")
         self.name = name
         dimension = (getattr(self._model, "get_embedding_dimension", None)
                      or self._model.get_sentence_embedding_dimension)
@@ -241,6 +225,33 @@ def use_recorded(embedder: Embedder, model: dict) -> Embedder:
         embedder.query_prefix, embedder.passage_prefix = recorded
         embedder.prompt_names = model.get("prompt_names", embedder.prompt_names)
     return embedder
+
+
+def load_sentence_transformers(kind: str, name: str, source: str, folder: bool,
+                               failure: str):
+    """A sentence-transformers model: `kind` is "SentenceTransformer" (an embedder) or
+    "CrossEncoder" (a reranker, index.rerank), `name` what the user wrote, `source` what
+    the library is given. A hub name is looked up in the local cache only, unless
+    ESS_ONLINE=1; the model runs on ESS_DEVICE. ModelUnavailable when the library is not
+    installed, or with the message `failure` when the model cannot be loaded."""
+    what = "le reranker" if kind == "CrossEncoder" else "le modèle"
+    try:
+        import sentence_transformers
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"{what} {name!r} demande sentence-transformers, qui n'est pas installé : "
+            "pip install -e '.[st]'"
+        ) from exc
+    online = Settings.from_env().online
+    device = available_device()
+    try:
+        with quiet_loading():
+            return getattr(sentence_transformers, kind)(
+                source, device=device, local_files_only=not online and not folder)
+    except Exception as exc:  # the library raises OSError, ValueError, HF errors…
+        english = "reranker" if kind == "CrossEncoder" else "model"
+        log.warning("loading the %s %r failed: %r", english, name, exc)  # for the maintainer
+        raise ModelUnavailable(failure) from exc
 
 
 @contextmanager

@@ -192,17 +192,13 @@ class Searcher:
                       for row in top_positive(lexical.scores, depth)]
             return Retrieval(query, self._distinct(ranked, k), lexical=lexical)
         vector = self.query_vector(query)[None]
-        scores, rows = self.store.vectors.search(vector, depth)
-        dense = {int(r): float(s) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0}
+        dense = nearest_rows(self.store.vectors, vector[0], depth)
         nearest = np.array(list(dense.values()), dtype=np.float32)
         if mode == "dense":
             return Retrieval(query, self._distinct(list(dense.items()), k), vector[0],
                              nearest, dense)
         lexical = self.store.lexical.score(query)
-        extra = [int(r) for r in top_positive(lexical.scores, depth) if int(r) not in dense]
-        if extra:  # candidates only BM25 found: their cosine, computed exactly
-            found = self.store.vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
-            dense.update(zip(extra, (found @ vector[0]).tolist(), strict=True))
+        dense = with_lexical(self.store.vectors, vector[0], dense, lexical.scores, depth)
         cosines = dict(dense)
         if self.fusion.hub_weight:  # passages close to every question weigh less
             rows = np.fromiter(dense, dtype=np.int64, count=len(dense))
@@ -233,6 +229,26 @@ class Searcher:
             if len(hits) == k:
                 break
         return hits
+
+
+def nearest_rows(vectors, vector: np.ndarray, depth: int) -> dict[int, float]:
+    """Row -> cosine of the `depth` stored vectors nearest to a unit `vector` (FAISS),
+    nearest first: the dense half of a hybrid search, and of index.related."""
+    scores, rows = vectors.search(vector[None], depth)
+    return {int(r): float(s) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0}
+
+
+def with_lexical(vectors, vector: np.ndarray, dense: dict[int, float],
+                 lexical: np.ndarray, depth: int) -> dict[int, float]:
+    """`dense` and the `depth` best BM25 rows (`lexical`: every passage's score) it does
+    not hold, with their cosine computed exactly from the stored vectors: every candidate
+    of either half, as index.fusion.fuse wants them. `dense` is left as it is."""
+    extra = [int(r) for r in top_positive(lexical, depth) if int(r) not in dense]
+    merged = dict(dense)
+    if extra:
+        found = vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
+        merged.update(zip(extra, (found @ vector).tolist(), strict=True))
+    return merged
 
 
 def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
