@@ -210,4 +210,4 @@ def test_ess_reranker_sets_the_reranker_of_every_searcher(index_dir, cross_encod
     assert Searcher(index_dir, embedder=FakeEmbedder()).reranker is None
     monkeypatch.setenv("ESS_RERANKER", str(index_dir / "absent"))
     with pytest.raises(ModelUnavailable, match=r"^impossible de charger le reranker "):
-        Searcher(index_dir, embedder=FakeEmbedder())
+        _ = Searcher(index_dir, embedder=FakeEmbedder()).reranker  # loaded when first needed
