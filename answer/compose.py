@@ -41,7 +41,7 @@ from index.background import CALIBRATION
 from index.errors import IndexUnreadable
 from index.records import Hit
 from index.search import Retrieval
-from index.tokenize import tokenize
+from index.tokenize import SAME_WORDS, overlap, tokenize
 from index.units import heading_like
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ NO_ANSWER = "Aucun passage ne répond clairement à cette question."
 MODELS = Path(__file__).with_name("models")
 MAX_UNITS = 3
 MAX_CHARS = 700
-DUPLICATE = 0.6  # token overlap (Jaccard) above which a unit repeats one already chosen
+DUPLICATE = SAME_WORDS  # token overlap (Jaccard) from which a unit repeats one already chosen
 
 
 @dataclass(frozen=True)
@@ -285,8 +285,7 @@ def _overlaps(a: features.Candidate, b: features.Candidate) -> bool:
 
 def _overlap(a: str, b: str) -> float:
     """Share of words two texts have in common (Jaccard over their BM25 tokens)."""
-    first, second = set(tokenize(a)), set(tokenize(b))
-    return len(first & second) / max(len(first | second), 1)
+    return overlap(set(tokenize(a)), set(tokenize(b)))
 
 
 def _numbered(question: str, hits: list[Hit], chosen) -> Answer:

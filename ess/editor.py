@@ -3,14 +3,15 @@
 Without a secret configured the page offers no upload at all. The secret is
 `ESS_EDITOR_PASSWORD`, or the text of the file `ESS_EDITOR_PASSWORD_FILE` names (a
 secret kept out of the environment, as Docker and systemd credentials do; one
-trailing newline is ignored). A `Gate` compares what is typed in constant time and
+trailing newline is ignored). A `Throttle` compares what is typed in constant time and
 makes repeated failures wait, per client: each failure of a browser session doubles
 its wait, up to `MAX_WAIT_S`, during which its attempts are refused unread, and the
 message says when the next one will be read (« réessayez dans 12 s »). An address
 waits too once many of its attempts failed (a new tab is no way round), and everyone
 waits only in a burst of failures from many clients (a guess spread over machines).
 One wrong try every five minutes, or a hundred from one machine, never keeps another
-editor out. One gate per process: the page's sessions share it.
+editor out. One throttle per process: the page's sessions share it. (« Gate » is
+the no-answer gate's word, answer.gate; an editor's try is an `Attempt`.)
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 from typing import NamedTuple
 
-from index.errors import SettingError, os_reason
+from index.settings import Settings
 
 PASSWORD = "ESS_EDITOR_PASSWORD"
 PASSWORD_FILE = "ESS_EDITOR_PASSWORD_FILE"
@@ -42,28 +41,12 @@ MAX_CLIENTS = 10_000  # sessions, and addresses, remembered at most
 
 def secret(environ: dict | None = None) -> str | None:
     """The editor secret, or None when none is configured (no uploads then)."""
-    environ = os.environ if environ is None else environ
-    if environ.get(PASSWORD):
-        return environ[PASSWORD]
-    named = environ.get(PASSWORD_FILE)
-    if not named:
-        return None
-    path = Path(named).expanduser()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        why = os_reason(exc) if isinstance(exc, OSError) else "il n'est pas en UTF-8"
-        raise SettingError(f"{PASSWORD_FILE} nomme {path}, qui ne peut pas être lu ({why}) : "
-                           "vérifiez le chemin et ses droits, ou retirez la variable pour ne "
-                           "pas proposer d'ajout") from exc
-    text = text.removesuffix("\n").removesuffix("\r")
-    if not text:
-        raise SettingError(f"le fichier {path} ({PASSWORD_FILE}) est vide : écrivez-y le mot "
-                           "de passe des éditeurs, ou retirez la variable")
-    return text
+    return Settings.from_env(environ).editor_secret
 
 
-class Verdict(NamedTuple):
+class Attempt(NamedTuple):
+    """What became of one typed secret: let in, or refused with the French reason."""
+
     ok: bool
     message: str
 
@@ -82,7 +65,7 @@ class _Count(NamedTuple):
     open_at: float  # no attempt is read before this time
 
 
-class Gate:
+class Throttle:
     """Checks typed secrets against one secret, slowing repeated failures, per client.
 
     - A session (one browser tab) that fails waits FIRST_WAIT_S, then twice as long
@@ -109,20 +92,20 @@ class Gate:
         self._burst: deque[tuple[float, object]] = deque()  # (time, client) of failures
         self._closed_until = 0.0  # everyone's wait, after a burst
 
-    def check(self, given: str, client: Client) -> Verdict:
+    def check(self, given: str, client: Client) -> Attempt:
         """Whether `given` is the secret, read only when `client` has no wait to serve;
         the message says, in French, when the next attempt will be read."""
         with self._lock:
             now = self._clock()
             wait, everyone = self._wait(client, now)
             if wait > 0:
-                return Verdict(False, _too_many(wait, everyone))
+                return Attempt(False, _too_many(wait, everyone))
             if hmac.compare_digest(_digest(given), self._digest):
                 self._sessions.pop(client, None)
-                return Verdict(True, "Accès éditeur accordé.")
+                return Attempt(True, "Accès éditeur accordé.")
             self._fail(client, now)
             wait, _ = self._wait(client, now)
-            return Verdict(False, f"Mot de passe incorrect : réessayez dans {_seconds(wait)} s.")
+            return Attempt(False, f"Mot de passe incorrect : réessayez dans {_seconds(wait)} s.")
 
     def _wait(self, client: Client, now: float) -> tuple[float, bool]:
         """Seconds `client` must still wait, and whether it is everyone's wait."""

@@ -67,9 +67,9 @@ def related_of(index_dir: str, build_name: str, passage_id: str) -> list:
 
 
 @st.cache_resource(show_spinner=False)
-def editor_gate(secret: str) -> editor.Gate:
-    """One gate per process, which counts failed secrets per client (ess/editor.py)."""
-    return editor.Gate(secret)
+def editor_throttle(secret: str) -> editor.Throttle:
+    """One throttle per process, which counts failed secrets per client (ess/editor.py)."""
+    return editor.Throttle(secret)
 
 
 def editor_client() -> editor.Client:
@@ -133,7 +133,8 @@ def question_tab() -> None:
     with st.form("ask"):
         st.text_input("Votre question", key="question", max_chars=MAX_QUESTION_CHARS,
                       placeholder="Que propose-t-on pour financer les coopératives ?")
-        st.caption("Entrée ou « Chercher » lance la recherche (2 000 caractères au plus).")
+        st.caption(f"Entrée ou « Chercher » lance la recherche "
+                   f"({MAX_QUESTION_CHARS:,} caractères au plus).".replace(",", " "))
         count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
         st.form_submit_button("Chercher", type="primary")
 
@@ -252,9 +253,9 @@ def add_tab(secret: str) -> None:
         with st.form("acces-editeur"):
             given = st.text_input("Mot de passe des éditeurs", type="password")
             if st.form_submit_button("Entrer"):
-                verdict = editor_gate(secret).check(given, editor_client())
-                if not verdict.ok:
-                    st.error(verdict.message)
+                attempt = editor_throttle(secret).check(given, editor_client())
+                if not attempt.ok:
+                    st.error(attempt.message)
                     return
                 st.session_state.editeur = True
                 st.rerun()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from answer.compose import Answer
-from index.records import Hit, Passage
+from index.records import Hit, Passage, item_label
 from index.text import decimal
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
@@ -335,11 +335,7 @@ def answer_html(answer: Answer) -> str:
 def card_html(number: int, hit: Hit, spans: list[tuple[int, int]]) -> str:
     """One passage card: title, citation, relevance, text with the answer's sentences marked."""
     p = hit.passage
-    cite = [escape(p.section) if p.section else "Sans section"]
-    if p.item is not None:
-        cite.append(f"recommandation n° {p.item}")
-    if p.page is not None:
-        cite.append(f"p. {p.page}")
+    cite = [escape(p.section) if p.section else "Sans section", *p.locators()]
     cite.append(f"pertinence {decimal(hit.score, 2)}")
     return (f'<div class="ess-card" id="passage-{number}"><h3>[{number}] {escape(p.title)}</h3>'
             f'<p class="ess-cite">{" · ".join(cite)}</p>'
@@ -468,7 +464,7 @@ def group_html(title: str, section: str, passages: list[Passage]) -> str:
     """A document section's passages in the theme explorer, with their citations."""
     heading = escape(title) + (f" › {escape(section.replace(' > ', ' › '))}" if section else "")
     rows = "".join(
-        f"<li>{'<b>Recommandation n° ' + str(p.item) + '</b> · ' if p.item is not None else ''}"
+        f"<li>{'<b>' + item_label(p.item).capitalize() + '</b> · ' if p.item is not None else ''}"
         f"{plain_html(p.text)} <span class=\"ess-cite\">{escape(p.location())}</span></li>"
         for p in passages)
     return f'<div class="ess-group"><h3>{heading}</h3><ul>{rows}</ul></div>'

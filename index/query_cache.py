@@ -22,18 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
+from index.settings import Settings
+
 log = logging.getLogger(__name__)
 
 
 def folder() -> Path | None:
-    """Where the cache lives; None when ESS_CACHE=off."""
-    chosen = os.environ.get("ESS_CACHE")
-    if chosen == "off":
-        return None
-    if chosen:
-        return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ess-recherche"
+    """Where the cache lives; None when ESS_CACHE=off (index.settings)."""
+    return Settings.from_env().cache
 
 
 def embed_queries(embedder, texts: list[str]) -> np.ndarray:

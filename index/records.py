@@ -10,6 +10,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
+def item_label(item: int) -> str:
+    """How a numbered recommendation is cited.
+
+    >>> item_label(12)
+    'recommandation n° 12'
+    """
+    return f"recommandation n° {item}"
+
+
 @dataclass(frozen=True)
 class Passage:
     """One retrievable unit of a document, with everything needed to cite it."""
@@ -40,11 +49,17 @@ class Passage:
         parts = [self.title]
         if self.section:
             parts.append(self.section.replace(" > ", " › "))
-        if self.item is not None:
-            parts.append(f"recommandation n° {self.item}")
-        if self.page is not None:
-            parts.append(f"p. {self.page}")
-        return " › ".join(parts)
+        return " › ".join(parts + self.locators())
+
+    def locators(self) -> list[str]:
+        """Where the passage sits in its document, as every citation says it (the CLI's,
+        the page's cards): its recommendation number and its page, when known.
+
+        >>> Passage("x", "a.pdf", "T", "", 2, 0, 1, "t", page=7).locators()
+        ['recommandation n° 2', 'p. 7']
+        """
+        found = [] if self.item is None else [item_label(self.item)]
+        return found if self.page is None else [*found, f"p. {self.page}"]
 
     def overlaps(self, other: Passage) -> bool:
         """Do the two passages share characters of the same file?"""

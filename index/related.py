@@ -19,17 +19,15 @@ from dataclasses import dataclass
 from index.errors import EssError
 from index.fusion import FusionConfig, fuse
 from index.records import Hit, Passage
-from index.search import top_positive
+from index.search import nearest_rows, with_lexical
 from index.text import match_form
-from index.tokenize import tokenize
+from index.tokenize import SAME_WORDS, overlap, tokenize
 
 FUSION = FusionConfig(dense_weight=0.5, method="convex-minmax-coverage")
 SAME_SECTION = 0.08
 # Near-duplicates: passages of different documents among each other's 10 nearest whose
-# sets of BM25 tokens overlap this much (Jaccard). A recommendation copied into another
-# report with a few words changed scores 0.7 and more; the closest distinct
-# recommendations of the seed corpus score under 0.35.
-DUPLICATE_THRESHOLD = 0.6
+# sets of BM25 tokens overlap this much (Jaccard; why 0.6: index.tokenize.SAME_WORDS).
+DUPLICATE_THRESHOLD = SAME_WORDS
 
 
 class UnknownPassage(EssError):
@@ -53,12 +51,10 @@ def related(searcher, passage_id: str, k: int = 5) -> list[Related]:
     origin = _passage(searcher, passage_id)
     vector = searcher.passage_vector(origin)
     depth = min(len(searcher.passages), FUSION.candidates)
-    scores, rows = searcher.store.vectors.search(vector[None], depth)
     lexical = searcher.store.lexical.score(origin.text)
-    dense = {int(r): float(c) for c, r in zip(scores[0], rows[0], strict=True) if r >= 0}
-    extra = [r for r in top_positive(lexical.scores, depth).tolist() if r not in dense]
-    for row in extra:
-        dense[row] = float(searcher.store.vectors.reconstruct(row) @ vector)
+    vectors = searcher.store.vectors
+    dense = with_lexical(vectors, vector, nearest_rows(vectors, vector, depth), lexical.scores,
+                         depth)
     for row in dense:
         if _same_section(searcher.passages[row], origin):
             dense[row] -= SAME_SECTION
@@ -89,11 +85,10 @@ def duplicates(searcher, threshold: float = DUPLICATE_THRESHOLD) -> list[tuple[P
             other = searcher.passages[row]
             if row < 0 or other.source == passage.source:
                 continue
-            a, b = tokens[passage.id], tokens[other.id]
-            overlap = len(a & b) / max(len(a | b), 1)
-            if overlap >= threshold:
+            shared = overlap(tokens[passage.id], tokens[other.id])
+            if shared >= threshold:
                 first, second = sorted((passage, other), key=lambda p: (p.source, p.start))
-                pairs[(first.id, second.id)] = (first, second, round(overlap, 3))
+                pairs[(first.id, second.id)] = (first, second, round(shared, 3))
     return sorted(pairs.values(), key=lambda pair: -pair[2])
 
 

@@ -16,12 +16,12 @@ does ESS_RERANKER for every `Searcher` built without one (the page's included).
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from index.errors import ModelUnavailable
 from index.records import Hit, Passage
+from index.settings import Settings
 from index.text import with_context
 
 log = logging.getLogger(__name__)
@@ -33,30 +33,15 @@ class Reranker:
     """A sentence-transformers `CrossEncoder` that reorders hits (see the module's docstring)."""
 
     def __init__(self, name: str, depth: int = DEPTH) -> None:
-        try:
-            from sentence_transformers import CrossEncoder
-        except ImportError as exc:
-            raise ModelUnavailable(
-                f"le reranker {name!r} demande sentence-transformers, qui n'est pas installé : "
-                "pip install -e '.[st]'"
-            ) from exc
-        from index.embed import available_device, quiet_loading
+        from index.embed import load_sentence_transformers
 
         path = Path(name).expanduser()
-        online = os.environ.get("ESS_ONLINE") == "1"
-        device = available_device()
-        try:
-            with quiet_loading():
-                self._model = CrossEncoder(str(path) if path.is_dir() else name, device=device,
-                                           local_files_only=not online and not path.is_dir())
-        except Exception as exc:  # OSError, ValueError, the hub's errors…
-            log.warning("loading the reranker %r failed: %r", name, exc)  # for the maintainer
-            raise ModelUnavailable(
-                f"impossible de charger le reranker {name!r} : indiquez le dossier d'un "
-                "cross-encoder sentence-transformers, ou le nom d'un cross-encoder déjà présent "
-                "dans le cache Hugging Face local (ESS_ONLINE=1 autorise un téléchargement), "
-                "ou cherchez sans reranker (ni --reranker ni ESS_RERANKER)"
-            ) from exc
+        self._model = load_sentence_transformers(
+            "CrossEncoder", name, str(path) if path.is_dir() else name, path.is_dir(),
+            f"impossible de charger le reranker {name!r} : indiquez le dossier d'un "
+            "cross-encoder sentence-transformers, ou le nom d'un cross-encoder déjà présent "
+            "dans le cache Hugging Face local (ESS_ONLINE=1 autorise un téléchargement), "
+            "ou cherchez sans reranker (ni --reranker ni ESS_RERANKER)")
         if self._model.num_labels != 1:
             raise ModelUnavailable(
                 f"le modèle {name!r} donne {self._model.num_labels} scores par paire : un "
@@ -100,7 +85,5 @@ def load_reranker(name: str, depth: int = DEPTH) -> Reranker:
 
 def from_environment() -> Reranker | None:
     """The reranker ESS_RERANKER names, or None when it is unset, empty or `off`."""
-    name = os.environ.get("ESS_RERANKER", "").strip()
-    if not name or name == "off":
-        return None
-    return load_reranker(name)
+    name = Settings.from_env().reranker
+    return None if name is None else load_reranker(name)

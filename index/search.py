@@ -39,9 +39,9 @@ class Retrieval:
     """One search and the evidence it computed, which the answer reuses (answer.compose):
     nothing is searched or embedded twice."""
 
-    query: str
+    question: str  # as searched: stripped
     hits: list[Hit]
-    vector: np.ndarray | None = None  # the query's embedding (None in lexical mode)
+    vector: np.ndarray | None = None  # the question's embedding (None in lexical mode)
     nearest: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     # ^ the highest cosines of the query with any passage, best first (the dense candidates)
     cosines: dict[int, float] = field(default_factory=dict)  # row -> cosine, every candidate
@@ -155,55 +155,51 @@ class Searcher:
     def passages(self) -> list[Passage]:
         return self.store.passages
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid",
+    def search(self, question: str, k: int = 5, mode: str = "hybrid",
                theme: str | None = None) -> list[Hit]:
-        """The k best passages for the query, best first, without repeats; with `theme`,
+        """The k best passages for the question, best first, without repeats; with `theme`,
         only the passages of that theme. With a reranker, the first stage's best
         max(k, reranker.depth) are reordered by it."""
-        return self.retrieve(query, k, mode, theme).hits
+        return self.retrieve(question, k, mode, theme).hits
 
-    def retrieve(self, query: str, k: int = 5, mode: str = "hybrid",
+    def retrieve(self, question: str, k: int = 5, mode: str = "hybrid",
                  theme: str | None = None) -> Retrieval:
         """`search`, with the evidence the search computed on the way (Retrieval)."""
-        if self.reranker is None or not query.strip() or k <= 0:
-            return self._search(query, k, mode, theme)
-        found = self._search(query, max(k, self.reranker.depth), mode, theme)
-        hits = self.reranker.rerank(query.strip(), found.hits, k)
-        return Retrieval(found.query, hits, found.vector, found.nearest, found.cosines,
+        if self.reranker is None or not question.strip() or k <= 0:
+            return self._search(question, k, mode, theme)
+        found = self._search(question, max(k, self.reranker.depth), mode, theme)
+        hits = self.reranker.rerank(question.strip(), found.hits, k)
+        return Retrieval(found.question, hits, found.vector, found.nearest, found.cosines,
                          found.lexical)
 
-    def _search(self, query: str, k: int, mode: str, theme: str | None) -> Retrieval:
+    def _search(self, question: str, k: int, mode: str, theme: str | None) -> Retrieval:
         """The first stage: `retrieve` without the reranker."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if theme is not None:
             members = self.themes.members(theme)
-            every = self._search(query, len(self.passages), mode, None)
+            every = self._search(question, len(self.passages), mode, None)
             hits = [Hit(rank, h.score, h.passage) for rank, h in
                     enumerate((h for h in every.hits if h.passage.id in members), 1)][:k]
-            return Retrieval(every.query, hits, every.vector, every.nearest, every.cosines,
+            return Retrieval(every.question, hits, every.vector, every.nearest, every.cosines,
                              every.lexical)
-        query = query.strip()
+        question = question.strip()
         depth = min(len(self.passages), max(self.fusion.candidates, 2 * k))
-        if not query or k <= 0 or depth == 0:
-            return Retrieval(query, [])
+        if not question or k <= 0 or depth == 0:
+            return Retrieval(question, [])
         if mode == "lexical":
-            lexical = self.store.lexical.score(query)
+            lexical = self.store.lexical.score(question)
             ranked = [(int(row), float(lexical.scores[row]))
                       for row in top_positive(lexical.scores, depth)]
-            return Retrieval(query, self._distinct(ranked, k), lexical=lexical)
-        vector = self.query_vector(query)[None]
-        scores, rows = self.store.vectors.search(vector, depth)
-        dense = {int(r): float(s) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0}
+            return Retrieval(question, self._distinct(ranked, k), lexical=lexical)
+        vector = self.query_vector(question)[None]
+        dense = nearest_rows(self.store.vectors, vector[0], depth)
         nearest = np.array(list(dense.values()), dtype=np.float32)
         if mode == "dense":
-            return Retrieval(query, self._distinct(list(dense.items()), k), vector[0],
+            return Retrieval(question, self._distinct(list(dense.items()), k), vector[0],
                              nearest, dense)
-        lexical = self.store.lexical.score(query)
-        extra = [int(r) for r in top_positive(lexical.scores, depth) if int(r) not in dense]
-        if extra:  # candidates only BM25 found: their cosine, computed exactly
-            found = self.store.vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
-            dense.update(zip(extra, (found @ vector[0]).tolist(), strict=True))
+        lexical = self.store.lexical.score(question)
+        dense = with_lexical(self.store.vectors, vector[0], dense, lexical.scores, depth)
         cosines = dict(dense)
         if self.fusion.hub_weight:  # passages close to every question weigh less
             rows = np.fromiter(dense, dtype=np.int64, count=len(dense))
@@ -216,7 +212,7 @@ class Searcher:
             evidence = sections.evidence(*self.store.sections, vector[0], candidates)
         hits = self._distinct(fuse(dense, lexical.scores, lexical.coverage, self.fusion,
                                    evidence), k)
-        return Retrieval(query, hits, vector[0], nearest, cosines, lexical)
+        return Retrieval(question, hits, vector[0], nearest, cosines, lexical)
 
     def _distinct(self, ranked: list[tuple[int, float]], k: int) -> list[Hit]:
         hits: list[Hit] = []
@@ -234,6 +230,26 @@ class Searcher:
             if len(hits) == k:
                 break
         return hits
+
+
+def nearest_rows(vectors, vector: np.ndarray, depth: int) -> dict[int, float]:
+    """Row -> cosine of the `depth` stored vectors nearest to a unit `vector` (FAISS),
+    nearest first: the dense half of a hybrid search, and of index.related."""
+    scores, rows = vectors.search(vector[None], depth)
+    return {int(r): float(s) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0}
+
+
+def with_lexical(vectors, vector: np.ndarray, dense: dict[int, float],
+                 lexical: np.ndarray, depth: int) -> dict[int, float]:
+    """`dense` and the `depth` best BM25 rows (`lexical`: every passage's score) it does
+    not hold, with their cosine computed exactly from the stored vectors: every candidate
+    of either half, as index.fusion.fuse wants them. `dense` is left as it is."""
+    extra = [int(r) for r in top_positive(lexical, depth) if int(r) not in dense]
+    merged = dict(dense)
+    if extra:
+        found = vectors.reconstruct_batch(np.array(extra, dtype=np.int64))
+        merged.update(zip(extra, (found @ vector).tolist(), strict=True))
+    return merged
 
 
 def top_rows(scores: np.ndarray, n: int) -> np.ndarray:

@@ -59,6 +59,7 @@ from index import vectors as vector_index
 from index.errors import IndexMissing, IndexUnreadable, IndexUnwritable, SettingError, os_reason
 from index.lexical import LexicalIndex
 from index.records import Passage
+from index.settings import KEEP_SECONDS, Settings
 from index.table import PassageTable
 from index.themes import ThemeIndex
 from index.unit_index import UnitIndex
@@ -70,8 +71,7 @@ PASSAGES = "passages.jsonl"
 VECTORS = "vectors.faiss"
 REBUILD = "reconstruisez-le avec `ess ingest --rebuild`"
 RETIRED = ".retired"  # in a replaced build: its modification time is when it was replaced
-KEEP_BUILDS = "ESS_KEEP_BUILDS_SECONDS"
-KEEP_SECONDS = 600.0  # how long a replaced build stays on disk by default
+KEEP_BUILDS = "ESS_KEEP_BUILDS_SECONDS"  # read in index.settings
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ def load_build(folder: Path) -> Store:
                  sections, units)
 
 
-def keep_seconds(environ=os.environ) -> float:
+def keep_seconds(environ=None) -> float:
     """How long a replaced build stays on disk: ESS_KEEP_BUILDS_SECONDS, else 600.
 
     >>> keep_seconds({}), keep_seconds({"ESS_KEEP_BUILDS_SECONDS": "0"})
@@ -274,17 +274,7 @@ def keep_seconds(environ=os.environ) -> float:
     ...
     index.errors.SettingError: ESS_KEEP_BUILDS_SECONDS vaut « dix » : indiquez un nombre ...
     """
-    raw = environ.get(KEEP_BUILDS, "").strip()
-    if not raw:
-        return KEEP_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise SettingError(f"{KEEP_BUILDS} vaut « {raw} » : indiquez un nombre de secondes, "
-                           f"0 ou plus (défaut : {KEEP_SECONDS:g})")
-    return seconds
+    return Settings.from_env(environ).keep_builds_seconds
 
 
 def _current_name(index_dir: Path) -> str | None:

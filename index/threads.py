@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import os
 
+from index.settings import Settings
+
 SETTINGS = {
     "OMP_WAIT_POLICY": "PASSIVE",
     "KMP_BLOCKTIME": "0",
@@ -48,7 +50,7 @@ def share_cores(environ=os.environ) -> dict[str, str]:
     >>> share_cores({"ESS_SHARE_CORES": "0"})
     {}
     """
-    if environ.get("ESS_SHARE_CORES") == "0":
+    if not Settings.from_env(environ).share_cores:
         return {}
     for name, value in SETTINGS.items():
         environ.setdefault(name, value)

@@ -29,7 +29,6 @@ why Dask rather than Ray: docs/scale.md.
 from __future__ import annotations
 
 import itertools
-import os
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -37,11 +36,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from index.embed import Embedder
-from index.errors import EssError, SettingError
+from index.errors import EssError
+from index.settings import Settings
 
 ENV = "ESS_CLUSTER"
 # Seconds to reach the scheduler, and to wait for a worker when none is there.
-TIMEOUT_ENV, CONNECT_SECONDS = "ESS_CLUSTER_TIMEOUT", 20.0
+TIMEOUT_ENV = "ESS_CLUSTER_TIMEOUT"  # its default: index.settings.CONNECT_SECONDS
 # Tries per batch on errors raised by the batch itself (a worker's death is counted
 # apart, by the scheduler).
 RETRIES = 2
@@ -78,23 +78,13 @@ def batches(count: int, batch_size: int) -> list[slice]:
             for start in range(0, count, batch_size)]
 
 
-def connect_seconds(environ=os.environ) -> float:
+def connect_seconds(environ=None) -> float:
     """ESS_CLUSTER_TIMEOUT, or 20 s; a value that is no positive number is a SettingError.
 
     >>> connect_seconds({}), connect_seconds({"ESS_CLUSTER_TIMEOUT": "3,5"})
     (20.0, 3.5)
     """
-    value = environ.get(TIMEOUT_ENV)
-    if not value:
-        return CONNECT_SECONDS
-    try:
-        seconds = float(value.replace(",", "."))
-    except ValueError:
-        seconds = 0.0
-    if not seconds > 0:
-        raise SettingError(f"{TIMEOUT_ENV} vaut « {value} » : indiquez un nombre de secondes "
-                           "positif, par exemple 20")
-    return seconds
+    return Settings.from_env(environ).cluster_timeout
 
 
 def _distributed():
@@ -272,4 +262,4 @@ def cluster_address(flag: str | None) -> str | None:
     >>> cluster_address("tcp://10.0.0.2:8786")
     'tcp://10.0.0.2:8786'
     """
-    return flag or os.environ.get(ENV) or None
+    return flag or Settings.from_env().cluster

@@ -17,18 +17,11 @@ is skipped with a French reason that names the setting that raises it:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields
 
-from index.errors import SettingError
+from index.settings import LIMITS, Settings
 
-VARIABLES = {
-    "file_mb": "ESS_MAX_FILE_MB",
-    "unzipped_mb": "ESS_MAX_UNZIPPED_MB",
-    "pdf_pages": "ESS_MAX_PDF_PAGES",
-    "text_mb": "ESS_MAX_TEXT_MB",
-    "html_depth": "ESS_MAX_HTML_DEPTH",
-}
+VARIABLES = LIMITS  # field -> its environment variable, read in index.settings
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ class Limits:
     html_depth: int = 512
 
     @classmethod
-    def from_env(cls, environ=os.environ) -> Limits:
+    def from_env(cls, environ=None) -> Limits:
         """The defaults, each overridden by its environment variable.
 
         >>> Limits.from_env({"ESS_MAX_PDF_PAGES": "50"}).pdf_pages
@@ -50,21 +43,10 @@ class Limits:
         ...
         index.errors.SettingError: ESS_MAX_FILE_MB vaut « beaucoup » : indiquez un nombre ...
         """
-        values = {}
-        for field in fields(cls):
-            name, raw = VARIABLES[field.name], environ.get(VARIABLES[field.name], "").strip()
-            if not raw:
-                continue
-            kind = int if field.type in ("int", int) else float
-            try:
-                value = kind(raw)
-            except ValueError:
-                value = 0
-            if value <= 0:
-                raise SettingError(f"{name} vaut « {raw} » : indiquez un nombre positif "
-                                   f"(défaut : {field.default:g})")
-            values[field.name] = value
-        return cls(**values)
+        settings = Settings.from_env(environ)
+        return cls(**{field.name: settings.limit(field.name, field.default,
+                                                 int if field.type in ("int", int) else float)
+                      for field in fields(cls)})
 
     def reason(self, what: str, found: str | None, limit: str, unit: str = "",
                fix: str = "découpez-le") -> str:

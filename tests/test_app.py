@@ -411,17 +411,18 @@ def test_a_wrong_secret_slows_its_own_session_only_and_says_for_how_long(monkeyp
                                                                          real_index):
     import functools
 
-    from ess import editor as gate_module
+    from ess import editor as throttle_module
 
-    class Clock:  # the gate's time, moved by the test: no sleep, no race with the page
+    class Clock:  # the throttle's time, moved by the test: no sleep, no race with the page
         now = 1000.0
 
         def __call__(self):
             return self.now
 
     clock = Clock()
-    monkeypatch.setattr(gate_module, "Gate", functools.partial(gate_module.Gate, clock=clock))
-    secret = "bon secret 3"  # a gate of its own: the page keeps one per secret
+    slowed = functools.partial(throttle_module.Throttle, clock=clock)
+    monkeypatch.setattr(throttle_module, "Throttle", slowed)
+    secret = "bon secret 3"  # a throttle of its own: the page keeps one per secret
     app = editor(page(monkeypatch, real_index, "Ajouter", secret), "mauvais")
     assert [e.value for e in app.error] == ["Mot de passe incorrect : réessayez dans 1 s."]
     assert not uploaders(app)

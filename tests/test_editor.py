@@ -1,4 +1,4 @@
-"""The editor secret: where it comes from, and the gate that checks it."""
+"""The editor secret: where it comes from, and the throttle that checks it."""
 
 import hmac
 
@@ -43,37 +43,37 @@ OTHER = editor.Client("198.51.100.20", "onglet-2")  # another editor, elsewhere
 
 
 def test_the_right_secret_opens_and_a_wrong_one_does_not():
-    gate = editor.Gate("Solidaire 2026", clock=Clock())
-    assert gate.check("Solidaire 2026", ME).ok
-    verdict = gate.check("solidaire 2026", ME)
-    assert verdict == (False, "Mot de passe incorrect : réessayez dans 1 s.")
+    throttle = editor.Throttle("Solidaire 2026", clock=Clock())
+    assert throttle.check("Solidaire 2026", ME).ok
+    attempt = throttle.check("solidaire 2026", ME)
+    assert attempt == (False, "Mot de passe incorrect : réessayez dans 1 s.")
 
 
 def test_failures_double_the_wait_and_refuse_even_the_right_secret_meanwhile():
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
-    assert gate.check("faux", ME).message == "Mot de passe incorrect : réessayez dans 1 s."
-    refused = gate.check("bon", ME)
+    throttle = editor.Throttle("bon", clock=clock)
+    assert throttle.check("faux", ME).message == "Mot de passe incorrect : réessayez dans 1 s."
+    refused = throttle.check("bon", ME)
     assert refused == (False, "Trop d'essais : réessayez dans 1 s.")
     clock.now += 1
-    assert gate.check("faux", ME).message == "Mot de passe incorrect : réessayez dans 2 s."
+    assert throttle.check("faux", ME).message == "Mot de passe incorrect : réessayez dans 2 s."
     clock.now += 1
-    assert gate.check("bon", ME).message == "Trop d'essais : réessayez dans 1 s."
+    assert throttle.check("bon", ME).message == "Trop d'essais : réessayez dans 1 s."
     clock.now += 1
-    assert gate.check("faux", ME).message.endswith("réessayez dans 4 s.")
+    assert throttle.check("faux", ME).message.endswith("réessayez dans 4 s.")
     clock.now += 1.5
-    assert gate.check("bon", ME).message == "Trop d'essais : réessayez dans 3 s."
+    assert throttle.check("bon", ME).message == "Trop d'essais : réessayez dans 3 s."
     clock.now += 2.5
-    assert gate.check("bon", ME).ok                # and success resets the count
-    assert gate.check("faux", ME).message.endswith("réessayez dans 1 s.")
+    assert throttle.check("bon", ME).ok                # and success resets the count
+    assert throttle.check("faux", ME).message.endswith("réessayez dans 1 s.")
 
 
 def test_the_wait_is_capped_and_said():
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
+    throttle = editor.Throttle("bon", clock=clock)
     waits = []
     for _ in range(30):
-        message = gate.check("faux", ME).message
+        message = throttle.check("faux", ME).message
         waits.append(int(message.removeprefix("Mot de passe incorrect : réessayez dans ")
                          .removesuffix(" s.")))
         clock.now += waits[-1]
@@ -85,75 +85,75 @@ def test_one_client_s_failures_never_keep_another_out():
     elsewhere, in another tab at the same address, or at an unknown address, gets in at
     once, each time."""
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
+    throttle = editor.Throttle("bon", clock=clock)
     neighbour = editor.Client(ME.address, "onglet-3")
     local = editor.Client(None, "onglet-4")
     for _ in range(24):
-        assert not gate.check("faux", ME).ok
+        assert not throttle.check("faux", ME).ok
         for other in (OTHER, neighbour, local):
-            assert gate.check("bon", other).ok, other
+            assert throttle.check("bon", other).ok, other
         clock.now += 300
-    assert gate.check("bon", ME).ok  # its own wait was over long ago
+    assert throttle.check("bon", ME).ok  # its own wait was over long ago
 
 
 def test_new_tabs_do_not_escape_the_wait_of_their_address():
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
+    throttle = editor.Throttle("bon", clock=clock)
     for number in range(editor.ADDRESS_FREE):  # a fresh tab for each try
-        verdict = gate.check("faux", editor.Client(ME.address, f"onglet-neuf-{number}"))
-        assert verdict.message == "Mot de passe incorrect : réessayez dans 1 s."
+        attempt = throttle.check("faux", editor.Client(ME.address, f"onglet-neuf-{number}"))
+        assert attempt.message == "Mot de passe incorrect : réessayez dans 1 s."
     clock.now += 1
-    assert gate.check("faux", editor.Client(ME.address, "encore un")).message == (
+    assert throttle.check("faux", editor.Client(ME.address, "encore un")).message == (
         "Mot de passe incorrect : réessayez dans 2 s.")
-    assert gate.check("bon", editor.Client(ME.address, "et un autre")) == (
+    assert throttle.check("bon", editor.Client(ME.address, "et un autre")) == (
         False, "Trop d'essais : réessayez dans 2 s.")
-    assert gate.check("bon", OTHER).ok  # elsewhere, nothing changes
+    assert throttle.check("bon", OTHER).ok  # elsewhere, nothing changes
     clock.now += 2
-    assert gate.check("bon", editor.Client(ME.address, "plus tard")).ok
+    assert throttle.check("bon", editor.Client(ME.address, "plus tard")).ok
 
 
 def test_only_a_burst_from_many_clients_makes_everyone_wait():
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
+    throttle = editor.Throttle("bon", clock=clock)
     for number in range(editor.BURST_CLIENTS - 1):
-        gate.check("faux", editor.Client(f"192.0.2.{number}", "x"))
+        throttle.check("faux", editor.Client(f"192.0.2.{number}", "x"))
         clock.now += 1
-    assert gate.check("bon", OTHER).ok  # many, but not yet a burst
-    gate.check("faux", editor.Client("192.0.2.250", "x"))
-    assert gate.check("bon", OTHER) == (
+    assert throttle.check("bon", OTHER).ok  # many, but not yet a burst
+    throttle.check("faux", editor.Client("192.0.2.250", "x"))
+    assert throttle.check("bon", OTHER) == (
         False, "Trop d'essais de mots de passe sur ce serveur, venus de nombreux visiteurs : "
                "réessayez dans 30 s.")
     clock.now += editor.BURST_WAIT_S
-    assert gate.check("bon", OTHER).ok
+    assert throttle.check("bon", OTHER).ok
 
 
 def test_failures_spread_over_more_than_the_window_are_no_burst():
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
+    throttle = editor.Throttle("bon", clock=clock)
     for number in range(3 * editor.BURST_CLIENTS):
-        gate.check("faux", editor.Client(f"192.0.2.{number}", "x"))
+        throttle.check("faux", editor.Client(f"192.0.2.{number}", "x"))
         clock.now += editor.BURST_WINDOW_S / (editor.BURST_CLIENTS - 1) + 0.5
-    assert gate.check("bon", OTHER).ok
+    assert throttle.check("bon", OTHER).ok
 
 
 def test_failures_are_forgotten_after_a_quiet_while():
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
+    throttle = editor.Throttle("bon", clock=clock)
     for _ in range(5):
-        gate.check("faux", ME)
+        throttle.check("faux", ME)
         clock.now += editor.MAX_WAIT_S
     clock.now += editor.FORGET_S
-    assert gate.check("faux", ME).message == "Mot de passe incorrect : réessayez dans 1 s."
+    assert throttle.check("faux", ME).message == "Mot de passe incorrect : réessayez dans 1 s."
 
 
 def test_a_crowd_of_sessions_does_not_fill_the_memory():
     clock = Clock()
-    gate = editor.Gate("bon", clock=clock)
+    throttle = editor.Throttle("bon", clock=clock)
     for number in range(editor.MAX_CLIENTS + 500):
-        gate.check("faux", editor.Client(f"10.{number // 65536}.{number // 256 % 256}."
+        throttle.check("faux", editor.Client(f"10.{number // 65536}.{number // 256 % 256}."
                                          f"{number % 256}", str(number)))
         clock.now += editor.BURST_WINDOW_S  # never a burst: each is alone in its minute
-    assert len(gate._sessions) == len(gate._addresses) == editor.MAX_CLIENTS
+    assert len(throttle._sessions) == len(throttle._addresses) == editor.MAX_CLIENTS
 
 
 def test_the_comparison_is_constant_time(monkeypatch):
@@ -161,6 +161,6 @@ def test_the_comparison_is_constant_time(monkeypatch):
     real = hmac.compare_digest
     monkeypatch.setattr(editor.hmac, "compare_digest",
                         lambda a, b: compared.append((len(a), len(b))) or real(a, b))
-    gate = editor.Gate("un secret assez long", clock=Clock())
-    gate.check("x", ME)
+    throttle = editor.Throttle("un secret assez long", clock=Clock())
+    throttle.check("x", ME)
     assert compared == [(32, 32)]  # digests of equal length, whatever was typed
