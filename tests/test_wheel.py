@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,8 +33,12 @@ TIMEOUT = 180
 def installed(tmp_path_factory) -> Path:
     """A fresh virtual environment with the project's wheel installed; its bin folder."""
     work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"  # built from a copy: setuptools writes build/ where it builds
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "node_modules", "artifacts",
+        "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", "corpus", "tests"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-w", str(work / "dist"), str(ROOT)], check=True, capture_output=True,
+                    "-w", str(work / "dist"), str(source)], check=True, capture_output=True,
                    timeout=300)
     (wheel,) = (work / "dist").glob("ess*.whl")
     env_dir = work / "env"
