@@ -98,6 +98,35 @@ def ask(question: str) -> None:
     st.session_state.question = question
 
 
+def llm_settings():
+    """The language model that writes answers (index.llm), None when none is configured or
+    its settings are unusable (the reason goes to the server's log)."""
+    from index.llm import LlmSettings
+
+    try:
+        return LlmSettings.from_env()
+    except EssError as exc:
+        log.error("no written answers: %s", exc)
+        return None
+
+
+def written_answer(answer):
+    """The answer the configured model writes, checked (index.written); None when no model
+    is configured. Kept per question and passages, so that reruns do not ask again."""
+    from index.written import write
+
+    settings = llm_settings()
+    if settings is None:
+        return None
+    key = (settings, answer.question, tuple(h.passage.id for h in answer.hits))
+    kept = st.session_state.setdefault("reponses-redigees", {})
+    if key not in kept:
+        with st.spinner(f"Rédaction de la réponse par {settings.model}…", show_time=True):
+            kept.clear()
+            kept[key] = write(answerer, answer, settings)
+    return kept[key]
+
+
 st.html(STYLE)  # style only: Streamlit puts it where it takes no room
 st.html(chrome_html(), unsafe_allow_javascript=True)  # <html lang="fr">, chrome in French
 st.title("Recherche dans les textes de l'ESS", anchor=False)
@@ -137,6 +166,9 @@ def question_tab() -> None:
         st.text_input("Votre question", key="question", max_chars=MAX_QUESTION_CHARS,
                       placeholder="Que propose-t-on pour financer les coopératives ?")
         st.caption("Entrée ou « Chercher » lance la recherche (2 000 caractères au plus).")
+        if (model := llm_settings()) is not None:
+            st.caption(f"La réponse est rédigée par le modèle {model.model} : la question et "
+                       f"les passages trouvés sont envoyés à {model.where}.")
         count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
         st.form_submit_button("Chercher", type="primary")
 
@@ -165,12 +197,21 @@ def question_tab() -> None:
     hits = narrow(hits, documents, sections, count)
     answer = answerer.compose(question, hits, retrieval)
 
-    st.header("Réponse", anchor=False)
-    if answer.answered:
-        st.markdown(answer_html(answer), unsafe_allow_html=True)
+    written = written_answer(answer)  # None without a model (ESS_LLM_URL)
+    if written is not None and written.mode == "llm":
+        st.header("Réponse rédigée", anchor=False)
+        st.markdown(written.html(), unsafe_allow_html=True)
+        st.caption(written.caption())
     else:
-        st.warning(" ".join(filter(None, [NO_ANSWER, answer.reason,
-                                          "Voici les passages les plus proches."])))
+        st.header("Réponse", anchor=False)
+        if written is not None and answer.answered:
+            st.info(f"Pas de réponse rédigée : {written.fallback}. Voici la réponse tirée des "
+                    "passages.")
+        if answer.answered:
+            st.markdown(answer_html(answer), unsafe_allow_html=True)
+        else:
+            st.warning(" ".join(filter(None, [NO_ANSWER, answer.reason,
+                                              "Voici les passages les plus proches."])))
     st.download_button("Télécharger la réponse (Markdown)", answer.to_markdown(),
                        file_name="reponse-ess.md", mime="text/markdown")
 

@@ -89,7 +89,7 @@ Claim(text='Former les élus.', markers=(2, 3)), Claim(text='Enfin rien', marker
             markers = tuple(int(n) for group in _MARKERS.findall(sentence)
                             for n in re.findall(r"\d+", group))
             bare = " ".join(_MARKERS.sub(" ", sentence).split())
-            bare = re.sub(r"\s+([.,;:!?…])", r"\1", bare)
+            bare = re.sub(r"\s+([.,…])", r"\1", bare)
             if bare.strip(" .!?…"):
                 out.append(Claim(bare, tuple(dict.fromkeys(markers))))
     return out
