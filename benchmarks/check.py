@@ -50,7 +50,7 @@ SHARED_DATA = next((p for p in (SHARED, Path("/work/shared")) if p.is_dir()), SH
 PIAF = SHARED_DATA / "data" / "piaf"
 PIAF_INDEX = Path("/tmp/ess-training/piaf-full")
 TARGET_CAUGHT = 0.95
-SUPPORTS = [round(x, 3) for x in np.arange(0.80, 0.951, 0.005)]
+SUPPORTS = [round(x, 3) for x in np.arange(0.70, 0.951, 0.005)]
 COVERAGES = [round(x, 2) for x in np.arange(0.0, 1.001, 0.05)]
 
 

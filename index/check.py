@@ -17,8 +17,8 @@ sentence is checked against the passages it cites, and kept only when all of the
    must reach thresholds calibrated on a benchmark of faithful and unfaithful sentences
    (`python -m benchmarks.check`, docs/evaluation.md);
 5. **its polarity**: a negation (« ne … pas », « jamais », « aucun ») in the sentence
-   and none in the passage sentence closest to it, or the other way round, is the
-   passage's claim turned into its contrary.
+   and none in the passage sentence it copies most words of, or the other way round, is
+   the passage's claim turned into its contrary (`contradicts`).
 
 The first rule that fails gives the sentence's reason for being dropped, in French.
 """
@@ -114,7 +114,7 @@ def names(sentence: str) -> list[str]:
     for position, match in enumerate(_WORD.finditer(re.sub(r"['’]", " ", sentence))):
         word = match.group()
         acronym = len(word) > 1 and word.isupper()
-        if acronym or (position > 0 and word[:1].isupper()):
+        if acronym or (position > 0 and len(word) > 1 and word[:1].isupper()):
             found.append(word)
     return found
 
@@ -174,10 +174,10 @@ class Checker:
         if missing:
             return dropped(f"« {missing} » ne figure dans aucun passage cité", "fact")
         coverage = self._coverage(tokens, cited)
-        support, closest = spans.best(vector, [n - 1 for n in claim.markers])
+        support = spans.best(vector, [n - 1 for n in claim.markers])
         if support < self.min_support or coverage < self.min_coverage:
             return dropped("les passages cités ne disent pas cela", "meaning", support, coverage)
-        if negated(claim.text) != negated(closest):
+        if contradicts(claim.text, cited):
             return dropped("dit le contraire du passage cité", "negation", support, coverage)
         return Checked(claim, "", support, coverage, {"rule": ""})
 
@@ -190,8 +190,46 @@ class Checker:
         return sum(w for t, w in weights.items() if t in held) / total if total else 0.0
 
 
+def contradicts(claim: str, cited: list[str]) -> bool:
+    """Does a sentence of the claim deny what the passage sentence it copies most says,
+    or drop that sentence's negation? Each sentence of the claim is aligned, by its words,
+    with the cited sentence sharing most of them; a negation in one and not the other is
+    a contrary (the other way round, only when the claim holds most of that sentence's
+    words: a claim that keeps the first half of a sentence need not keep its « ne … pas »).
+
+    >>> contradicts("Les coopératives ne créent pas d'emplois.",
+    ...             ["Les coopératives créent des emplois. Elles sont solidaires."])
+    True
+    >>> contradicts("Les coopératives créent des emplois.",
+    ...             ["Les coopératives ne créent pas d'emplois."])
+    True
+    >>> contradicts("Les coopératives créent des emplois durables.",
+    ...             ["Les coopératives créent des emplois durables, mais pas partout en France."])
+    False
+    """
+    given = [text[a:b] for text in cited for a, b in sentences(text)]
+    for a, b in sentences(claim):
+        part = claim[a:b]
+        tokens = set(tokenize(part))
+        if not tokens or not given:
+            continue
+        source = max(given, key=lambda g: len(tokens & set(tokenize(g))))
+        source_tokens = set(tokenize(source))
+        if negated(part) and not negated(source):
+            return True
+        held = len(tokens & source_tokens) / max(len(source_tokens), 1)
+        if negated(source) and not negated(part) and held >= 0.8:
+            return True
+    return False
+
+
 def _share(tokens: list[str], others: set[str]) -> float:
     return sum(t in others for t in tokens) / len(tokens) if tokens else 0.0
+
+
+def _words(text: str) -> set[str]:
+    """The folded words of a text, cut as `names` cuts them."""
+    return {fold(w) for w in _WORD.findall(re.sub(r"['’]", " ", text))}
 
 
 def _missing_fact(sentence: str, cited: list[str]) -> str | None:
@@ -200,8 +238,7 @@ def _missing_fact(sentence: str, cited: list[str]) -> str | None:
     for number in sorted(numbers(sentence)):
         if number not in given:
             return number
-    words = {w for text in cited for w in fold(text).replace("’", " ").replace("'", " ").split()}
-    words |= {w.strip(".,;:!?()«»\"") for w in words}
+    words = set().union(*(_words(text) for text in cited))
     for name in names(sentence):
         if fold(name) not in words and not all(part in words
                                                 for part in fold(name).split("-")):
@@ -225,13 +262,6 @@ class _Spans:
             self._made[number] = (pieces, np.asarray(self.embedder.embed_passages(pieces)))
         return self._made[number]
 
-    def best(self, vector: np.ndarray, numbers: list[int]) -> tuple[float, str]:
-        """The best cosine of `vector` with a piece of the given passages, and that piece."""
-        best, closest = -1.0, ""
-        for number in numbers:
-            pieces, vectors = self.of(number)
-            scores = vectors @ vector
-            top = int(np.argmax(scores))
-            if scores[top] > best:
-                best, closest = float(scores[top]), pieces[top]
-        return best, closest
+    def best(self, vector: np.ndarray, numbers: list[int]) -> float:
+        """The best cosine of `vector` with a piece of the given passages."""
+        return max(float((self.of(number)[1] @ vector).max()) for number in numbers)
