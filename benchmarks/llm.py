@@ -3,6 +3,7 @@ drops the others, and how long an answer takes. Not in CI: it needs a model serv
 
     ESS_LLM_URL=http://127.0.0.1:8089/v1 ESS_LLM_MODEL=smollm2 \\
         python -m benchmarks.llm [--seed-index DIR] [--piaf-index DIR] [--piaf 5]
+                                 [--max-tokens N]
 
 Asks the 25 dev questions of the bundled corpus (/work/shared/eval/dev.jsonl) and the
 first `--piaf` PIAF dev questions of the PIAF index, each through index.written.write as
@@ -19,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import index  # noqa: F401  (OpenMP tamed before numpy's and FAISS's libraries load)
+import index.llm  # (index first: OpenMP tamed before numpy's and FAISS's libraries load)
 from benchmarks.check import PIAF, PIAF_INDEX, SHARED_DATA
 from benchmarks.common import SEED, median, percentile, save, table
 
@@ -30,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--piaf-index", type=Path, default=PIAF_INDEX)
     parser.add_argument("--piaf", type=int, default=5, help="PIAF dev questions")
     parser.add_argument("--no-stream", action="store_true")
+    parser.add_argument("--max-tokens", type=int, default=None,
+                        help="cap the model's reply (default: index.llm.MAX_TOKENS, 512); "
+                             "a slow CPU model answers in time with 160")
     args = parser.parse_args(argv)
+    if args.max_tokens:
+        index.llm.MAX_TOKENS = args.max_tokens
     from index.answer import Answerer
     from index.llm import NOT_CONFIGURED, LlmSettings
     from index.search import Searcher
@@ -73,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(written.dropped)} écartées {rows[-1]['seconds']:.1f} s", file=sys.stderr)
     asked = [r for r in rows if r["asked"]]
     reasons = Counter(_kind(d["reason"]) for r in rows for d in r["dropped"])
-    payload = {"model": settings.model, "url": settings.url, "questions": len(rows),
+    payload = {"model": settings.model, "max_tokens": index.llm.MAX_TOKENS,
+               "url": settings.url, "questions": len(rows),
                "asked": len(asked), "written": sum(r["mode"] == "llm" for r in rows),
                "kept": sum(len(r["kept"]) for r in rows),
                "dropped": sum(len(r["dropped"]) for r in rows), "reasons": dict(reasons),
