@@ -369,6 +369,8 @@ def validation_message(errors) -> str:
             messages.append(f"paramètre {name} manquant")
         elif kind == "int_parsing":
             messages.append(f"paramètre {name} : un entier est attendu, pas {value!r}")
+        elif kind == "bool_parsing":
+            messages.append(f"paramètre {name} : true ou false est attendu, pas {value!r}")
         elif kind in ("greater_than_equal", "greater_than"):
             bound = ctx.get("ge", ctx.get("gt"))
             messages.append(f"paramètre {name} : au moins {bound}, pas {value}")

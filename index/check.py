@@ -75,11 +75,11 @@ def claims(reply: str) -> list[Claim]:
     """The sentences of a reply with their markers; markers after the full stop belong
     to the sentence before them.
 
-    >>> claims("Créer des fonds [1]. **Former** les élus. [2, 3]\\n- Enfin rien")
+    >>> claims(". <<<Créer des fonds [1]. **Former** les élus. [2, 3]\\n- Enfin rien")
     [Claim(text='Créer des fonds.', markers=(1,)), \
 Claim(text='Former les élus.', markers=(2, 3)), Claim(text='Enfin rien', markers=())]
     """
-    text = re.sub(r"[*_`#>]+", "", reply)
+    text = re.sub(r"<<<|>>>|[*_`#>]+", " ", reply)  # the prompt's passage delimiters too
     text = re.sub(r"(?m)^\s*(?:[-•–]|\d+[.)])\s+", "", text)
     text = _MARKERS_AFTER_END.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     out = []
@@ -89,7 +89,7 @@ Claim(text='Former les élus.', markers=(2, 3)), Claim(text='Enfin rien', marker
             markers = tuple(int(n) for group in _MARKERS.findall(sentence)
                             for n in re.findall(r"\d+", group))
             bare = " ".join(_MARKERS.sub(" ", sentence).split())
-            bare = re.sub(r"\s+([.,…])", r"\1", bare)
+            bare = re.sub(r"\s+([.,…])", r"\1", bare).lstrip(" .,;:")
             if bare.strip(" .!?…"):
                 out.append(Claim(bare, tuple(dict.fromkeys(markers))))
     return out

@@ -168,6 +168,10 @@ def test_api(monkeypatch, real_index):
         refused = client.get("/answer", params={"q": QUESTION, "llm": "true"})
         assert refused.status_code == 400
         assert refused.json() == {"detail": f"llm=true : {NOT_CONFIGURED}"}
+        wrong = client.get("/answer", params={"q": QUESTION, "llm": "peut-être"})
+        assert wrong.status_code == 400
+        assert wrong.json() == {"detail": "paramètre llm : true ou false est attendu, pas "
+                                          "'peut-être'"}
         plain = client.get("/answer", params={"q": QUESTION}).json()
         assert "mode" not in plain  # without llm=true, the object is what it was
         with ScriptedLlm("faithful") as server:
