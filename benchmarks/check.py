@@ -18,9 +18,9 @@ the bundled corpus (/work/shared/eval/dev.jsonl) and to N PIAF questions of each
 
 The thresholds (index.check MIN_SUPPORT, MIN_COVERAGE) are chosen on the PIAF train
 questions and half the dev questions (« choose »): the pair that keeps the most faithful
-sentences while catching at least 0.95 of the unfaithful (among equals, the strictest); the figures are reported on
-the PIAF dev questions and the other half (« report »). Figures go to
-benchmarks/results/check.json, tables to standard output (docs/evaluation.md).
+sentences while catching at least 0.95 of the unfaithful (among equals, the strictest);
+the figures are reported on the PIAF dev questions and the other half (« report »).
+Figures go to benchmarks/results/check.json, tables to standard output (docs/evaluation.md).
 """
 
 from __future__ import annotations
