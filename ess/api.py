@@ -2,7 +2,7 @@
 
     GET /health                   the build in use, its passages and model (503 without an index)
     GET /search?q=&k=&mode=&theme=   the object of one line of `ess search --json`
-    GET /answer?q=&k=             the object of `ess answer --json`
+    GET /answer?q=&k=&llm=        the object of `ess answer --json` (`--llm` with llm=true)
     GET /related/{passage_id}?k=  the object of `ess related PASSAGE_ID --json`
     GET /themes                   the list of `ess themes --json`
     GET /themes/{theme_id}        the object of `ess theme THEME_ID --json`
@@ -176,10 +176,21 @@ def create_app(index_dir: Path, searches: int | None = SEARCHES) -> FastAPI:
         k: Annotated[int, Query(ge=1, le=MAX_K,
                                 description="nombre de passages d'où la réponse est tirée")]
             = 5,
+        llm: Annotated[bool, Query(description="réponse rédigée par le modèle de langue "
+                                               "configuré (ESS_LLM_URL), chaque phrase "
+                                               "vérifiée ; 400 si aucun ne l'est")] = False,
     ) -> dict:
+        from answer.llm import NOT_CONFIGURED, LlmSettings
+
         query = question(q)
+        settings = LlmSettings.from_env() if llm else None
+        if llm and settings is None:
+            raise RequestError(400, f"llm=true : {NOT_CONFIGURED}")
         with at_once:
-            return engine.answer(query, k).to_dict()
+            answer = engine.answer(query, k)
+        if settings is None:
+            return answer.to_dict()
+        return engine.write(answer, settings).to_dict()  # the model's wait holds no slot
 
     @app.get("/related/{passage_id}", tags=["recherche"], summary="Les passages proches",
              description="Les k passages les plus proches d'un passage, chacun disant s'il "
@@ -320,6 +331,8 @@ def validation_message(errors) -> str:
             messages.append(f"paramètre {name} manquant")
         elif kind == "int_parsing":
             messages.append(f"paramètre {name} : un entier est attendu, pas {value!r}")
+        elif kind == "bool_parsing":
+            messages.append(f"paramètre {name} : true ou false est attendu, pas {value!r}")
         elif kind in ("greater_than_equal", "greater_than"):
             bound = ctx.get("ge", ctx.get("gt"))
             messages.append(f"paramètre {name} : au moins {bound}, pas {value}")

@@ -7,6 +7,7 @@
                [--batch-size N]   (passages embedded at once: 32; more for a GPU)
     ess search [QUERY] [--index DIR] [-k N] [--mode hybrid|dense|lexical] [--reranker M] [--json]
     ess answer [QUESTION] [--index DIR] [-k N] [--reranker M] [--json]
+               [--llm]   (the answer written by the model of $ESS_LLM_URL, checked: answer.written)
     ess eval QUESTIONS.jsonl [--index DIR] [-k N] [--mode …] [--reranker M] [--no-answers]
              [--json]
     ess related PASSAGE_ID [-k N] [--json] | ess related --duplicates [--json]
@@ -124,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"nombre de passages d'où la réponse est tirée, de 1 à {MAX_K} "
                              "(défaut : 5)")
     answer.add_argument("--json", action="store_true", help="un objet JSON par question")
+    answer.add_argument("--llm", action="store_true",
+                        help="faire rédiger la réponse par le modèle de langue de $ESS_LLM_URL "
+                             "(chaque phrase vérifiée contre ses passages)")
     _reranker_option(answer)
     answer.set_defaults(run=_answer)
 
@@ -275,17 +279,42 @@ def _search(args) -> int:
 
 
 def _answer(args) -> int:
+    settings = _llm_settings() if args.llm else None
     questions = _Questions(args.question)
     engine = _engine(args)
     for number, question in enumerate(questions):
         answer = engine.answer(question, args.k)
+        if settings is not None:
+            answer = engine.write(answer, settings)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
             continue
         if args.question is None:
             print(("\n" if number else "") + f"? {question}")
-        print(render_answer(answer), flush=True)
+        print(render_written(answer) if settings else render_answer(answer), flush=True)
     return questions.status
+
+
+def _llm_settings():
+    """The model of `ess answer --llm`; an error saying what to set when there is none."""
+    from answer.llm import NOT_CONFIGURED, LlmSettings
+
+    settings = LlmSettings.from_env()
+    if settings is None:
+        raise EssError(f"--llm : {NOT_CONFIGURED}")
+    return settings
+
+
+def render_written(written) -> str:
+    """`ess answer --llm`: the checked written answer and who wrote it, or the extractive
+    answer and why the model's was not used."""
+    if written.mode != "llm":
+        return f"(Réponse extraite : {written.fallback}.)\n\n{render_answer(written.answer)}"
+    lines = [textwrap.fill(written.text(), width=100), "", textwrap.fill(written.caption(),
+                                                                          width=100)]
+    cited = sorted({n for c in written.kept for n in c.claim.markers})
+    lines += ["", render_hits([written.answer.hits[n - 1] for n in cited])]
+    return "\n".join(lines)
 
 
 def render_answer(answer) -> str:

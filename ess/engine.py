@@ -12,8 +12,9 @@ The read path is written once, here:
 - `answer`: the search, the optional filters of the page (documents, sections), then the
   answer composed from what the search computed (answer.compose: the gate reuses the
   search's cosines and BM25 scores, nothing is searched twice);
-- `related`, `themes`, `theme`, `health`, `source_text`: the rest of what a front end
-  shows.
+- `write`: the answer written by a language model the user brings, every sentence
+  checked (answer.written), when one is configured;
+- `related`, `themes`, `health`, `source_text`: the rest of what a front end shows.
 Front ends parse their input, call one of these and render the typed records they get
 (index.records.Hit, answer.compose.Answer, index.related.Related…).
 """
@@ -137,6 +138,14 @@ class Engine:
             retrieval = self.retrieve(question, CANDIDATES, mode)
         hits = narrow(retrieval.hits, documents, sections, k)
         return answerer.compose(question, hits, retrieval)
+
+    def write(self, answer: Answer, settings):
+        """The answer written by the language model the user configured (answer.llm
+        settings), every sentence checked against the passages it cites, or the
+        extractive `answer` with the reason (answer.written)."""
+        from answer.written import write
+
+        return write(self.searcher, answer, settings)
 
     def related(self, passage_id: str, k: int = 5):
         """The passages closest to a passage (index.related); KeyError if unknown."""

@@ -30,6 +30,7 @@ from ess.render import (
     related_html,
     table_html,
     text_html,
+    written_html,
 )
 from index.config import default_index
 from index.errors import UNEXPECTED, EssError, IndexMissing
@@ -94,6 +95,33 @@ def ask(question: str) -> None:
     st.session_state.question = question
 
 
+def llm_settings():
+    """The language model that writes answers (answer.llm), None when none is configured
+    or its settings are unusable (the reason goes to the server's log)."""
+    from answer.llm import LlmSettings
+
+    try:
+        return LlmSettings.from_env()
+    except EssError as exc:
+        log.error("no written answers: %s", exc)
+        return None
+
+
+def written_answer(answer):
+    """The answer the configured model writes, checked (answer.written); None when no
+    model is configured. Kept per question and passages, so that reruns do not ask again."""
+    settings = llm_settings()
+    if settings is None:
+        return None
+    key = (settings, answer.question, tuple(h.passage.id for h in answer.hits))
+    kept = st.session_state.setdefault("reponses-redigees", {})
+    if key not in kept:
+        with st.spinner(f"Rédaction de la réponse par {settings.model}…", show_time=True):
+            kept.clear()
+            kept[key] = engine.write(answer, settings)
+    return kept[key]
+
+
 st.html(STYLE)  # style only: Streamlit puts it where it takes no room
 st.html(chrome_html(), unsafe_allow_javascript=True)  # <html lang="fr">, chrome in French
 st.title("Recherche dans les textes de l'ESS", anchor=False)
@@ -135,6 +163,9 @@ def question_tab() -> None:
                       placeholder="Que propose-t-on pour financer les coopératives ?")
         st.caption(f"Entrée ou « Chercher » lance la recherche "
                    f"({MAX_QUESTION_CHARS:,} caractères au plus).".replace(",", " "))
+        if (model := llm_settings()) is not None:
+            st.caption(f"La réponse est rédigée par le modèle {model.model} : la question et "
+                       f"les passages trouvés sont envoyés à {model.where}.")
         count = st.slider("Nombre de passages", min_value=1, max_value=10, value=5)
         st.form_submit_button("Chercher", type="primary")
 
@@ -164,12 +195,21 @@ def question_tab() -> None:
                            sections=sections)
     hits = answer.hits
 
-    st.header("Réponse", anchor=False)
-    if answer.answered:
-        st.markdown(answer_html(answer), unsafe_allow_html=True)
+    written = written_answer(answer)  # None without a model (ESS_LLM_URL)
+    if written is not None and written.mode == "llm":
+        st.header("Réponse rédigée", anchor=False)
+        st.markdown(written_html(written), unsafe_allow_html=True)
+        st.caption(written.caption())
     else:
-        st.warning(" ".join(filter(None, [NO_ANSWER, answer.reason,
-                                          "Voici les passages les plus proches."])))
+        st.header("Réponse", anchor=False)
+        if written is not None and answer.answered:
+            st.info(f"Pas de réponse rédigée : {written.fallback}. Voici la réponse tirée des "
+                    "passages.")
+        if answer.answered:
+            st.markdown(answer_html(answer), unsafe_allow_html=True)
+        else:
+            st.warning(" ".join(filter(None, [NO_ANSWER, answer.reason,
+                                              "Voici les passages les plus proches."])))
     st.download_button("Télécharger la réponse (Markdown)", answer.to_markdown(),
                        file_name="reponse-ess.md", mime="text/markdown")
 

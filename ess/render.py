@@ -332,6 +332,15 @@ def answer_html(answer: Answer) -> str:
     return f'<div class="ess-answer">{" ".join(parts)}</div>'
 
 
+def written_html(written) -> str:
+    """A written answer's kept sentences (answer.written), each marker a link to its
+    passage card."""
+    parts = [plain_html(c.claim.text) + " " + "".join(
+        f'<a href="#passage-{n}" title="Voir le passage {n}">[{n}]</a>'
+        for n in c.claim.markers) for c in written.kept]
+    return f'<div class="ess-answer">{" ".join(parts)}</div>'
+
+
 def card_html(number: int, hit: Hit, spans: list[tuple[int, int]]) -> str:
     """One passage card: title, citation, relevance, text with the answer's sentences marked."""
     p = hit.passage

@@ -64,6 +64,12 @@ VARIABLES = (
     Variable("ESS_KEEP_BUILDS_SECONDS", "how long a replaced build stays on disk", "`600`"),
     Variable("ESS_SHARE_CORES", "`0` leaves the numeric libraries' own thread settings",
              "unset"),
+    Variable("ESS_LLM_URL", "the OpenAI-compatible API that writes answers (answer.llm)",
+             "unset: nothing is sent"),
+    Variable("ESS_LLM_MODEL", "the model that API runs", "unset"),
+    Variable("ESS_LLM_API_KEY", "the key sent to it", "unset"),
+    Variable("ESS_LLM_API_KEY_FILE", "a file holding that key", "unset"),
+    Variable("ESS_LLM_TIMEOUT", "seconds the whole written answer may take", "`60`"),
 )
 # The ingest limits: field of ingest.limits.Limits -> its variable.
 LIMITS = {"file_mb": "ESS_MAX_FILE_MB", "unzipped_mb": "ESS_MAX_UNZIPPED_MB",
