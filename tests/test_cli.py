@@ -132,6 +132,7 @@ def test_python_m_ess_runs_the_ingest_command(tmp_path, fake_model, capsys, monk
     assert len(store.load(folder).passages) == 3
 
 
+@pytest.mark.slow  # a subprocess
 def test_python_m_ess_help():
     done = subprocess.run([sys.executable, "-m", "ess", "ingest", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
