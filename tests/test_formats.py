@@ -129,6 +129,7 @@ def test_html_gives_the_main_text_with_its_headings_and_numbered_items(read):
 
 def test_citations_of_every_format_check_out(read, corpus):
     documents, _ = read
+    assert set(documents) == {"feuille.pdf", "rapport.docx", "page.html"}
     for document in documents.values():
         text = read_text(corpus / document.source)
         assert text == document.text

@@ -50,6 +50,7 @@ def test_a_saved_index_reads_back_without_bm25s(tmp_path):
         assert a.coverage == b.coverage and np.array_equal(a.scores, b.scores)
 
 
+@pytest.mark.slow  # subprocesses
 def test_the_same_texts_give_the_same_files_whatever_the_hash_seed(tmp_path):
     """bm25s orders its vocabulary as a set does, which changes with PYTHONHASHSEED; the
     index sorts it, so ingests in two processes (or on a cluster) write the same bytes."""

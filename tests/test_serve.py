@@ -23,6 +23,7 @@ import pytest
 from conftest import CORPUS, ROOT, free_port, listening, stop
 from index import store
 
+pytestmark = pytest.mark.slow  # every test starts `ess serve`
 TIMEOUT = 180  # seconds: the index is built first, then the page starts
 GENEVA = "2026-geneve-synthese-rencontres-mont-blanc.txt"
 
@@ -90,7 +91,9 @@ def test_without_an_index_it_builds_one_then_serves_the_page_on_loopback_only(
         assert {p.source for p in built.passages} == {GENEVA}
         assert server.poll() is None
     assert server.returncode is not None  # SIGTERM stopped it, and the page with it
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while listening(port) and time.monotonic() < deadline:  # the page's child lets go
+        time.sleep(0.1)
     assert listening(port) == set()
 
 

@@ -171,6 +171,7 @@ build(Path({corpus!r}), Path({index!r}), embedder=FakeEmbedder(), show_progress=
 """
 
 
+@pytest.mark.slow  # a subprocess
 @pytest.mark.parametrize("point, pattern", [("sync", ".tmp-build-*"), ("replace", "build-*")])
 def test_build_killed_midway_leaves_the_old_index(built, tmp_path, point, pattern,
                                                   monkeypatch):

@@ -49,6 +49,7 @@ def run(code: str, env: dict | None = None) -> subprocess.CompletedProcess:
     ("index.search", "import faiss"),
     ("index.lexical", ""),
 ])
+@pytest.mark.slow  # a subprocess each
 def test_settings_are_in_force_before_any_numeric_library_loads(module, then):
     done = run(PROBE % {"heavy": HEAVY, "keys": tuple(SETTINGS), "module": module,
                         "then": then})
@@ -72,6 +73,7 @@ def test_a_search_runs_every_openmp_runtime_passive(real_index):
     assert set(policies) == {"PASSIVE"}
 
 
+@pytest.mark.slow  # a subprocess, the real model
 def test_an_ingest_runs_passive_too(tmp_path):
     done = run(f"from ess.cli import main; main(['ingest', {str(CORPUS)!r}, '--index', "
                f"{str(tmp_path / 'index')!r}, '--quiet'])", {"OMP_DISPLAY_ENV": "true"})

@@ -27,6 +27,7 @@ import pytest
 from conftest import ROOT, free_port, stop
 
 TIMEOUT = 180
+pytestmark = pytest.mark.slow  # a wheel built, a virtualenv made, servers started
 
 
 @pytest.fixture(scope="module")
