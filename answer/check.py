@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from answer.questions import written_names
 from index.tokenize import fold, tokenize
 from index.units import sentences
 
@@ -102,21 +103,6 @@ def numbers(text: str) -> set[str]:
     ['100000', '2.5', '2030']
     """
     return {re.sub(r"[  \u202f]", "", n).replace(",", ".") for n in _NUMBER.findall(text)}
-
-
-def names(sentence: str) -> list[str]:
-    """Acronyms anywhere, and capitalised words after the first, as written.
-
-    >>> names("Les ODD et l'Agenda 2030 de l'ONU, selon Jean Dupont.")
-    ['ODD', 'Agenda', 'ONU', 'Jean', 'Dupont']
-    """
-    found = []
-    for position, match in enumerate(_WORD.finditer(re.sub(r"['’]", " ", sentence))):
-        word = match.group()
-        acronym = len(word) > 1 and word.isupper()
-        if acronym or (position > 0 and len(word) > 1 and word[:1].isupper()):
-            found.append(word)
-    return found
 
 
 def negated(text: str) -> bool:
@@ -239,7 +225,7 @@ def _missing_fact(sentence: str, cited: list[str]) -> str | None:
         if number not in given:
             return number
     words = set().union(*(_words(text) for text in cited))
-    for name in names(sentence):
+    for name in written_names(sentence):
         if fold(name) not in words and not all(part in words
                                                 for part in fold(name).split("-")):
             return name

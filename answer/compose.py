@@ -35,7 +35,7 @@ import numpy as np
 
 from answer import features
 from answer.gate import NOT_A_QUESTION, Verdict, reason
-from answer.questions import is_question
+from answer.questions import is_question, written_names
 from answer.trees import Trees, load
 from index.background import CALIBRATION
 from index.errors import IndexUnreadable
@@ -228,7 +228,7 @@ class Answerer:
             self.background, bm25, best / ceiling if ceiling > 0 else 0.0,
             [float(h.score) for h in hits], float(store.hubness[rows[0]]), held, ranked,
             store.lexical, float(unit_table[:, 0].max()) if len(candidates) else 0.0)
-        unknown = [name for name in _names_as_written(question)
+        unknown = [name for name in dict.fromkeys(written_names(question))
                    if (tokens := tokenize(name)) and not all(store.lexical.knows(t, typos=1)
                                                               for t in tokens)]
         return Evidence(read, candidates, unit_table, unit_p, row, unknown)
@@ -244,13 +244,6 @@ class Evidence:
     unit_p: np.ndarray  # each candidate's probability of holding the answer
     question_row: np.ndarray  # features.QUESTION_FEATURES
     unknown_names: list[str]  # names of the question the corpus never mentions
-
-
-def _names_as_written(question: str) -> list[str]:
-    """The question's capitalised words after the first, and its acronyms, as typed."""
-    words = re.findall(r"[\w-]+", question)
-    return list(dict.fromkeys(w for w in words[1:]
-                              if w[:1].isupper() or (len(w) > 1 and w.isupper())))
 
 
 def choose(candidates: list[features.Candidate], probability: np.ndarray,

@@ -114,6 +114,7 @@ _CONTACT = re.compile(r"\+?\d[\d .-]{7,}\d|[\w.-]+@[\w-]+\.\w+|https?://|www\.|"
                       r"\b\d{1,4},? (rue|avenue|boulevard|chemin|route|place)\b",
                       re.IGNORECASE)
 _TIME = re.compile(r"\b\d{1,2}\s?(h|heures?)\b|\b\d{1,2}[:h]\d{2}\b", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)  # a word that starts with a letter
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-Ý][\w-]+")
 
 
@@ -129,6 +130,23 @@ def asked(question: str) -> str:
         if pattern.search(question):
             return kind
     return "other"
+
+
+def written_names(sentence: str) -> list[str]:
+    """Acronyms anywhere, and capitalised words after the first, as written: the names a
+    reader typed (the gate's « Les documents ne mentionnent pas … ») or a written answer
+    holds (answer.check).
+
+    >>> written_names("Les ODD et l'Agenda 2030 de l'ONU, selon Jean Dupont.")
+    ['ODD', 'Agenda', 'ONU', 'Jean', 'Dupont']
+    """
+    found = []
+    for position, match in enumerate(_WORD.finditer(re.sub(r"['’]", " ", sentence))):
+        word = match.group()
+        acronym = len(word) > 1 and word.isupper()
+        if acronym or (position > 0 and len(word) > 1 and word[:1].isupper()):
+            found.append(word)
+    return found
 
 
 def names(text: str) -> set[str]:
